@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-kernel adapter of the vfio <-> kvm KUnit suites: the parts that
+ * are code rather than declarations.
+ */
+#include <linux/kthread.h>
+#include <linux/mman.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+
+#include "vfio_kvm_compat.h"
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+
+/*
+ * 6.1 has no kunit_vm_mmap(): give the case's kthread an mm the way later
+ * kernels do, torn down when the kthread exits.  mm_alloc() is not
+ * exported in 6.1.
+ */
+unsigned long vkt_compat_user_map(struct kunit *test, size_t size)
+{
+#ifdef MODULE
+	kunit_skip(test, "6.1 does not export mm_alloc(): the suites need user memory for ioctl arguments, build them in (=y)");
+	return 0;
+#else
+	unsigned long addr;
+
+	if (!current->mm) {
+		struct mm_struct *mm = mm_alloc();
+
+		if (!mm)
+			return 0;
+		mm->task_size = TASK_SIZE;
+		arch_pick_mmap_layout(mm, &current->signal->rlim[RLIMIT_STACK]);
+		kthread_use_mm(mm);
+	}
+	addr = vm_mmap(NULL, 0, size, PROT_READ | PROT_WRITE,
+		       MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	return IS_ERR_VALUE(addr) ? 0 : addr;
+#endif
+}
+
+#endif

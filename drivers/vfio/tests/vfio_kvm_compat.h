@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The per-kernel adapter of the vfio <-> kvm KUnit suites.
+ *
+ * Everything that differs between the kernel generations the suites run on
+ * lives here and nowhere else.  Two generations are known:
+ *
+ *  - 6.1: no kunit_vm_mmap(), no iommufd emulated ops, and a vfio_device
+ *    whose ops->release must free the device itself;
+ *  - 6.12 and later: the current APIs.
+ *
+ * A new kernel that changes one of these APIs gets a new block here, not an
+ * edit across the suites.
+ */
+#ifndef _VFIO_KVM_COMPAT_H
+#define _VFIO_KVM_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/vfio.h>
+#include <kunit/test.h>
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+
+/* ---- 6.12 and later ---------------------------------------------------- */
+
+/* The vfio core frees the device after ops->release. */
+static inline void vkt_compat_release_device(struct vfio_device *vdev)
+{
+}
+
+#if IS_ENABLED(CONFIG_IOMMUFD)
+#define VKT_COMPAT_EMULATED_IOMMU_OPS					\
+	.bind_iommufd	= vfio_iommufd_emulated_bind,			\
+	.unbind_iommufd	= vfio_iommufd_emulated_unbind,			\
+	.attach_ioas	= vfio_iommufd_emulated_attach_ioas,		\
+	.detach_ioas	= vfio_iommufd_emulated_detach_ioas,
+#else
+#define VKT_COMPAT_EMULATED_IOMMU_OPS
+#endif
+
+/*
+ * A user mapping in the case's mm, which KUnit creates and tears down.  The
+ * VM created by the case belongs to this mm.
+ */
+static inline unsigned long vkt_compat_user_map(struct kunit *test,
+						 size_t size)
+{
+	return kunit_vm_mmap(test, NULL, 0, size, PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+}
+
+#else
+
+/* ---- 6.1 ---------------------------------------------------------------- */
+
+/* Before 6.2 every driver's ops->release had to free the device. */
+static inline void vkt_compat_release_device(struct vfio_device *vdev)
+{
+	vfio_free_device(vdev);
+}
+
+#define VKT_COMPAT_EMULATED_IOMMU_OPS
+
+unsigned long vkt_compat_user_map(struct kunit *test, size_t size);
+
+#endif
+
+#endif /* _VFIO_KVM_COMPAT_H */

@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test environment of the vfio <-> kvm KUnit suites.
+ *
+ * A case reaches VFIO and KVM only through their real entry points: the
+ * group, container and device ioctls of /dev/vfio, and /dev/kvm, the VM and
+ * the kvm-vfio device ioctls.  The device nodes come from a private devtmpfs
+ * mount (/dev is not mounted when built-in suites run), ioctl arguments live
+ * in user memory of the case's mm, and fds are installed in the files table
+ * that KUnit's kthreads share.  Everything is torn down, in an order VFIO
+ * and KVM accept, by one KUnit resource when the case ends.
+ */
+#include <linux/dcache.h>
+#include <linux/debug_locks.h>
+#include <linux/delay.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/iommu.h>
+#include <linux/kthread.h>
+#include <linux/mount.h>
+#include <linux/platform_device.h>
+#include <linux/sched/mm.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/kvm.h>
+
+#include "vfio_kvm_compat.h"
+#include "vfio_kvm_env.h"
+
+#define VKT_DRV_NAME	"vfio-kvm-mock"
+
+static char *kvm_mode = "auto";
+module_param_named(kvm, kvm_mode, charp, 0444);
+MODULE_PARM_DESC(kvm,
+	"Which KVM the cases use: auto (a real VM where /dev/kvm works, else a fake one), real (a real VM or fail), fake");
+
+/* ---- the suite is wedged once a thread missed its deadline ------------- */
+
+static atomic_t vkt_wedge = ATOMIC_INIT(0);
+static char vkt_wedge_why[160];
+
+bool vkt_wedged(void)
+{
+	return atomic_read(&vkt_wedge);
+}
+
+void vkt_set_wedged(const char *why)
+{
+	if (atomic_cmpxchg(&vkt_wedge, 0, 1) == 0)
+		strscpy(vkt_wedge_why, why, sizeof(vkt_wedge_why));
+}
+
+void vkt_skip_if_wedged(struct kunit *test)
+{
+	if (vkt_wedged())
+		kunit_skip(test, "an earlier case left a thread stuck (%s): VFIO or KVM may hold locks forever",
+			   vkt_wedge_why);
+}
+
+/* ---- the mock platform driver the vfio devices sit on ------------------ */
+
+static int vkt_probe(struct platform_device *pdev)
+{
+	return 0;
+}
+
+static struct platform_driver vkt_driver = {
+	.probe = vkt_probe,
+	.driver = {
+		.name = VKT_DRV_NAME,
+	},
+};
+
+int vkt_suite_init(struct kunit_suite *suite)
+{
+	return platform_driver_register(&vkt_driver);
+}
+
+void vkt_suite_exit(struct kunit_suite *suite)
+{
+	platform_driver_unregister(&vkt_driver);
+}
+
+/*
+ * Every case fails on a kernel report printed while it ran, teardown
+ * included: a resource allocated first is released last.
+ */
+struct vkt_case_watch {
+	struct kunit *test;
+	bool lockdep;
+	bool warned;
+};
+
+static int vkt_watch_init(struct kunit_resource *res, void *context)
+{
+	struct vkt_case_watch *w = context;
+
+	w->lockdep = IS_ENABLED(CONFIG_PROVE_LOCKING) && debug_locks;
+	w->warned = test_taint(TAINT_WARN);
+	res->data = w;
+	return 0;
+}
+
+static void vkt_watch_free(struct kunit_resource *res)
+{
+	struct vkt_case_watch *w = res->data;
+
+	KUNIT_EXPECT_FALSE_MSG(w->test, w->lockdep && !debug_locks,
+			       "lockdep reported a locking problem during this case (debug_locks dropped to 0): the kernel log has the lock chain");
+	KUNIT_EXPECT_FALSE_MSG(w->test, !w->warned && test_taint(TAINT_WARN),
+			       "a WARN fired during this case: the kernel log has it");
+}
+
+int vkt_case_init(struct kunit *test)
+{
+	struct vkt_case_watch *w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+
+	if (!w)
+		return -ENOMEM;
+	w->test = test;
+	if (!kunit_alloc_resource(test, vkt_watch_init, vkt_watch_free,
+				  GFP_KERNEL, w))
+		return -ENOMEM;
+	return 0;
+}
+
+/* ---- files, fds and user memory ----------------------------------------- */
+
+static long vkt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return file->f_op->unlocked_ioctl(file, cmd, arg);
+}
+
+/* Give @file an fd number, keeping our own reference. */
+static int vkt_install(struct file *file)
+{
+	int fd = get_unused_fd_flags(O_CLOEXEC);
+
+	if (fd >= 0)
+		fd_install(fd, get_file(file));
+	return fd;
+}
+
+static void vkt_close_installed(int *fd, struct file **file)
+{
+	if (*fd >= 0)
+		close_fd(*fd);
+	if (*file)
+		__fput_sync(*file);	/* the last reference: release now */
+	*fd = -1;
+	*file = NULL;
+}
+
+/* Turn an fd a kernel ioctl installed into a file only we hold. */
+static struct file *vkt_take_fd(int fd)
+{
+	struct file *file;
+
+	if (fd < 0)
+		return ERR_PTR(fd);
+	file = fget(fd);
+	close_fd(fd);
+	return file ?: ERR_PTR(-EBADF);
+}
+
+static struct file *vkt_open_node(struct vkt_env *env, const char *path)
+{
+	return file_open_root_mnt(env->devtmpfs, path, O_RDWR, 0);
+}
+
+/* Each thread that issues ioctls has its own slice of the user page. */
+static void __user *vkt_uarg(struct vkt_env *env)
+{
+	int i;
+
+	for (i = 0; i < VKT_MAX_ACTORS; i++)
+		if (env->actors[i] == current)
+			return (void __user *)(env->ubuf +
+					       i * (PAGE_SIZE / VKT_MAX_ACTORS));
+	return NULL;	/* the ioctl then fails with -EFAULT */
+}
+
+int vkt_env_enter(struct vkt_env *env, int actor)
+{
+	if (actor <= 0 || actor >= VKT_MAX_ACTORS || !mmget_not_zero(env->mm))
+		return -EINVAL;
+	kthread_use_mm(env->mm);
+	env->actors[actor] = current;
+	return 0;
+}
+
+void vkt_env_leave(struct vkt_env *env, int actor)
+{
+	env->actors[actor] = NULL;
+	kthread_unuse_mm(env->mm);
+	mmput(env->mm);
+}
+
+/* ---- mock vfio devices -------------------------------------------------- */
+
+static void vkt_track(struct vkt_env *env, struct file *file, bool add)
+{
+	int i;
+
+	mutex_lock(&env->files_lock);
+	for (i = 0; i < VKT_MAX_FILES; i++) {
+		if (env->files[i] == (add ? NULL : file)) {
+			env->files[i] = add ? file : NULL;
+			break;
+		}
+	}
+	mutex_unlock(&env->files_lock);
+	WARN_ON_ONCE(add && i == VKT_MAX_FILES);
+}
+
+struct vkt_dev *vkt_dev_create(struct vkt_env *env,
+			       const struct vkt_mock_behaviour *b,
+			       void *dev_set_id)
+{
+	struct kunit *test = env->test;
+	struct iommu_group *iommu_group;
+	void __user *uarg = vkt_uarg(env);
+	struct platform_device *pdev;
+	struct vkt_dev *dev;
+	struct vkt_mock *m;
+	char path[32];
+	long ret;
+
+	KUNIT_ASSERT_LT(test, env->nr_devs, VKT_MAX_DEVS);
+	dev = &env->devs[env->nr_devs++];
+	dev->env = env;
+	dev->group_fd = -1;
+	dev->container_fd = -1;
+
+	pdev = platform_device_register_simple(VKT_DRV_NAME, PLATFORM_DEVID_AUTO,
+					       NULL, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(pdev),
+			       "platform_device_register_simple(): %ld",
+			       PTR_ERR(pdev));
+	dev->pdev = pdev;
+	KUNIT_ASSERT_NOT_NULL_MSG(test, pdev->dev.driver,
+				  "%s did not bind to the mock driver",
+				  dev_name(&pdev->dev));
+
+	m = vfio_alloc_device(vkt_mock, vdev, &pdev->dev, &vkt_mock_ops);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(m), "vfio_alloc_device(): %ld",
+			       PTR_ERR(m));
+	vkt_mock_init(m, b);
+	dev->mock = m;
+	if (dev_set_id) {
+		ret = vfio_assign_device_set(&m->vdev, dev_set_id);
+		KUNIT_ASSERT_EQ_MSG(test, ret, 0, "vfio_assign_device_set()");
+	}
+	ret = vfio_register_emulated_iommu_dev(&m->vdev);
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0,
+			    "vfio_register_emulated_iommu_dev(): %ld", ret);
+	dev->registered = true;
+
+	iommu_group = iommu_group_get(&pdev->dev);
+	KUNIT_ASSERT_NOT_NULL(test, iommu_group);
+	snprintf(path, sizeof(path), "vfio/%d", iommu_group_id(iommu_group));
+	iommu_group_put(iommu_group);
+
+	dev->group = vkt_open_node(env, path);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->group), "open %s: %ld", path,
+			       PTR_ERR(dev->group));
+	dev->group_fd = vkt_install(dev->group);
+	KUNIT_ASSERT_GE(test, dev->group_fd, 0);
+
+	dev->container = vkt_open_node(env, "vfio/vfio");
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->container),
+			       "open vfio/vfio: %ld", PTR_ERR(dev->container));
+	dev->container_fd = vkt_install(dev->container);
+	KUNIT_ASSERT_GE(test, dev->container_fd, 0);
+
+	KUNIT_ASSERT_EQ(test, put_user(dev->container_fd, (int __user *)uarg), 0);
+	ret = vkt_ioctl(dev->group, VFIO_GROUP_SET_CONTAINER,
+			(unsigned long)uarg);
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "VFIO_GROUP_SET_CONTAINER: %ld", ret);
+	ret = vkt_ioctl(dev->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "VFIO_SET_IOMMU(TYPE1v2): %ld", ret);
+	return dev;
+}
+
+/* Fail the case with what a mock saw, once per mock; from the case only. */
+static void vkt_dev_report(struct vkt_dev *dev)
+{
+	struct vkt_mock *m = dev->mock;
+	struct kunit *test = dev->env->test;
+
+	if (current != dev->env->actors[0])
+		return;
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&m->violations), 0,
+			    "%s mock: driver contract broken: %s",
+			    m->b->name, m->violation);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&m->deadlocks), 0,
+			    "deadlock: %s", m->deadlock);
+	atomic_set(&m->violations, 0);
+	atomic_set(&m->deadlocks, 0);
+}
+
+/* VFIO_GROUP_GET_DEVICE_FD: the real device open path. */
+struct file *vkt_dev_open(struct vkt_dev *dev)
+{
+	struct vkt_env *env = dev->env;
+	const char *name = dev_name(&dev->pdev->dev);
+	void __user *uarg = vkt_uarg(env);
+	struct file *file;
+
+	if (copy_to_user(uarg, name, strlen(name) + 1))
+		return ERR_PTR(-EFAULT);
+	file = vkt_take_fd(vkt_ioctl(dev->group, VFIO_GROUP_GET_DEVICE_FD,
+				     (unsigned long)uarg));
+	if (!IS_ERR(file))
+		vkt_track(env, file, true);
+	vkt_dev_report(dev);
+	return file;
+}
+
+/* The last fput of a device file: the real device close path. */
+void vkt_dev_close(struct vkt_dev *dev, struct file *file)
+{
+	vkt_track(dev->env, file, false);
+	__fput_sync(file);
+	vkt_dev_report(dev);
+}
+
+struct kvm *vkt_dev_kvm(struct vkt_dev *dev)
+{
+	return READ_ONCE(dev->mock->vdev.kvm);
+}
+
+static void vkt_dev_destroy(struct vkt_dev *dev)
+{
+	vkt_close_installed(&dev->group_fd, &dev->group);
+	vkt_close_installed(&dev->container_fd, &dev->container);
+	if (dev->registered)
+		vfio_unregister_group_dev(&dev->mock->vdev);
+	if (dev->mock)
+		vfio_put_device(&dev->mock->vdev);
+	if (!IS_ERR_OR_NULL(dev->pdev))
+		platform_device_unregister(dev->pdev);
+}
+
+/* ---- VMs ---------------------------------------------------------------- */
+
+static enum vkt_kvm_mode vkt_kvm_mode(void)
+{
+	if (!strcmp(kvm_mode, "real"))
+		return VKT_KVM_REAL;
+	if (!strcmp(kvm_mode, "fake"))
+		return VKT_KVM_FAKE;
+	return VKT_KVM_AUTO;
+}
+
+const char *vkt_vm_kind(struct vkt_vm *vm)
+{
+	return vm->real ? "real VM (/dev/kvm)" : "fake struct kvm";
+}
+
+static struct vkt_vm *vkt_vm_alloc(struct vkt_env *env)
+{
+	struct vkt_vm *vm;
+
+	KUNIT_ASSERT_LT(env->test, env->nr_vms, VKT_MAX_VMS);
+	vm = &env->vms[env->nr_vms++];
+	vm->env = env;
+	vm->vm_fd = -1;
+	return vm;
+}
+
+struct vkt_vm *vkt_vm_create_fake(struct vkt_env *env, unsigned int users)
+{
+	struct vkt_vm *vm = vkt_vm_alloc(env);
+	struct kvm *kvm;
+
+	kvm = kvzalloc(sizeof(*kvm), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(env->test, kvm);
+	mutex_init(&kvm->lock);
+	refcount_set(&kvm->users_count, users);
+	vm->kvm = kvm;
+	vm->fake_base = users;
+	kunit_info(env->test, "KVM: %s, users_count %u", vkt_vm_kind(vm),
+		   users);
+	return vm;
+}
+
+/* The real VM, or why there is none. */
+static long vkt_vm_open_real(struct vkt_env *env, struct vkt_vm *vm)
+{
+	struct file *kvm_dev;
+	int fd;
+
+	kvm_dev = vkt_open_node(env, "kvm");
+	if (IS_ERR(kvm_dev))
+		return PTR_ERR(kvm_dev);
+	fd = vkt_ioctl(kvm_dev, KVM_CREATE_VM, 0);
+	__fput_sync(kvm_dev);
+	if (fd < 0)
+		return fd;
+
+	/* Keep the fd number: KVM names the VM's debugfs dir after it. */
+	vm->vm_fd = fd;
+	vm->vm_file = fget(fd);
+	if (!vm->vm_file)
+		return -EBADF;
+	vm->kvm = vm->vm_file->private_data;
+	vm->real = true;
+	if (!IS_ERR_OR_NULL(vm->kvm->debugfs_dentry))
+		vm->debugfs = dget(vm->kvm->debugfs_dentry);
+	return 0;
+}
+
+/* A VM with a kvm-vfio device, real unless the parameters say otherwise. */
+struct vkt_vm *vkt_vm_create(struct vkt_env *env)
+{
+	enum vkt_kvm_mode mode = vkt_kvm_mode();
+	struct kunit *test = env->test;
+	struct vkt_vm *vm;
+	long ret;
+
+	if (mode == VKT_KVM_FAKE)
+		return vkt_vm_create_fake(env, 1);
+
+	vm = vkt_vm_alloc(env);
+	ret = vkt_vm_open_real(env, vm);
+	if (ret && mode == VKT_KVM_AUTO) {
+		env->nr_vms--;
+		memset(vm, 0, sizeof(*vm));
+		kunit_info(test, "no real VM (/dev/kvm: %ld): using a fake one",
+			   ret);
+		return vkt_vm_create_fake(env, 1);
+	}
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0,
+			    "real KVM requested (vfio_kvm_kunit.kvm=real) but no VM could be created through /dev/kvm: %ld",
+			    ret);
+
+	ret = vkt_vm_create_kvfio(vm);
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0,
+			    "KVM_CREATE_DEVICE(KVM_DEV_TYPE_VFIO): %ld", ret);
+	kunit_info(test, "KVM: %s, users_count %u", vkt_vm_kind(vm),
+		   vkt_vm_users(vm));
+	return vm;
+}
+
+int vkt_vm_create_kvfio(struct vkt_vm *vm)
+{
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_VFIO };
+	void __user *uarg = vkt_uarg(vm->env);
+	struct file *file;
+	int ret;
+
+	if (!vm->real) {
+		vm->groups_released = false;
+		return 0;
+	}
+	if (copy_to_user(uarg, &cd, sizeof(cd)))
+		return -EFAULT;
+	ret = vkt_ioctl(vm->vm_file, KVM_CREATE_DEVICE, (unsigned long)uarg);
+	if (ret)
+		return ret;
+	if (copy_from_user(&cd, uarg, sizeof(cd)))
+		return -EFAULT;
+	file = vkt_take_fd(cd.fd);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	vm->kvfio = file;
+	return 0;
+}
+
+static int vkt_vm_set_group(struct vkt_vm *vm, struct vkt_dev *dev, u64 op)
+{
+	void __user *uarg = vkt_uarg(vm->env);
+	struct kvm_device_attr attr = {
+		.group = KVM_DEV_VFIO_GROUP,
+		.attr = op,
+		.addr = (u64)(unsigned long)uarg + sizeof(attr),
+	};
+
+	if (copy_to_user(uarg, &attr, sizeof(attr)) ||
+	    put_user(dev->group_fd, (int __user *)(uarg + sizeof(attr))))
+		return -EFAULT;
+	return vkt_ioctl(vm->kvfio, KVM_SET_DEVICE_ATTR, (unsigned long)uarg);
+}
+
+/* KVM_DEV_VFIO_GROUP_ADD, or for a fake VM what kvm_vfio_file_add() does. */
+int vkt_vm_add_group(struct vkt_vm *vm, struct vkt_dev *dev)
+{
+	int i = dev - vm->env->devs;
+
+	if (vm->real)
+		return vkt_vm_set_group(vm, dev, KVM_DEV_VFIO_GROUP_ADD);
+	if (vm->groups[i])
+		return -EEXIST;
+	vm->groups[i] = get_file(dev->group);
+	vfio_file_set_kvm(dev->group, vm->kvm);
+	return 0;
+}
+
+/* KVM_DEV_VFIO_GROUP_DEL, or for a fake VM what kvm_vfio_file_del() does. */
+int vkt_vm_del_group(struct vkt_vm *vm, struct vkt_dev *dev)
+{
+	int i = dev - vm->env->devs;
+
+	if (vm->real)
+		return vkt_vm_set_group(vm, dev, KVM_DEV_VFIO_GROUP_DEL);
+	if (!vm->groups[i])
+		return -ENOENT;
+	vfio_file_set_kvm(vm->groups[i], NULL);
+	fput(vm->groups[i]);
+	vm->groups[i] = NULL;
+	return 0;
+}
+
+/*
+ * The last close of the kvm-vfio device: kvm_device_release() takes
+ * kvm->lock and calls kvm_vfio_release(), which tells VFIO to drop the VM.
+ * For a fake VM, the same calls under the same lock.
+ */
+void vkt_vm_release_kvfio(struct vkt_vm *vm)
+{
+	int i;
+
+	if (vm->real) {
+		if (vm->kvfio)
+			__fput_sync(vm->kvfio);
+		vm->kvfio = NULL;
+		return;
+	}
+
+	mutex_lock(&vm->kvm->lock);
+	for (i = 0; i < VKT_MAX_DEVS; i++) {
+		if (!vm->groups[i])
+			continue;
+		vfio_file_set_kvm(vm->groups[i], NULL);
+		fput(vm->groups[i]);
+		vm->groups[i] = NULL;
+	}
+	vm->groups_released = true;
+	mutex_unlock(&vm->kvm->lock);
+}
+
+/* Close the VM fd. */
+void vkt_vm_close(struct vkt_vm *vm)
+{
+	vkt_close_installed(&vm->vm_fd, &vm->vm_file);
+}
+
+unsigned int vkt_vm_users(struct vkt_vm *vm)
+{
+	return refcount_read(&vm->kvm->users_count);
+}
+
+/*
+ * Whether kvm_destroy_vm() ran, seen from the VM's debugfs directory, which
+ * it removes: -ENOENT when the VM has none to watch.  The VM itself may be
+ * freed: only our reference to the dentry is used.
+ */
+int vkt_vm_destroyed(struct vkt_vm *vm)
+{
+	if (!vm->debugfs)
+		return -ENOENT;
+	return d_unhashed(vm->debugfs) || d_really_is_negative(vm->debugfs);
+}
+
+static void vkt_vm_destroy(struct vkt_vm *vm)
+{
+	if (vm->real) {
+		vkt_vm_release_kvfio(vm);
+		vkt_vm_close(vm);
+		dput(vm->debugfs);
+		return;
+	}
+	if (!vm->kvm)
+		return;
+	vkt_vm_release_kvfio(vm);
+	/*
+	 * Whoever still holds a reference to a fake VM would put it into
+	 * kvm_destroy_vm(): leak it instead, the cases report the count.
+	 */
+	if (refcount_read(&vm->kvm->users_count) == vm->fake_base)
+		kvfree(vm->kvm);
+}
+
+/* ---- the environment ---------------------------------------------------- */
+
+static void vkt_env_teardown(struct vkt_env *env)
+{
+	int i;
+
+	if (vkt_wedged()) {
+		kunit_info(env->test, "suite wedged: leaving this case's devices, VMs and files behind");
+		return;
+	}
+	for (i = 0; i < VKT_MAX_FILES; i++)
+		if (env->files[i])
+			__fput_sync(env->files[i]);
+	for (i = env->nr_vms - 1; i >= 0; i--)
+		vkt_vm_destroy(&env->vms[i]);
+	/* kvm-vfio's fput() of the group files, deferred in a kthread */
+	flush_delayed_fput();
+	for (i = env->nr_devs - 1; i >= 0; i--)
+		vkt_dev_destroy(&env->devs[i]);
+	if (!IS_ERR_OR_NULL(env->devtmpfs))
+		mntput(env->devtmpfs);
+	kfree(env);
+}
+
+static int vkt_env_res_init(struct kunit_resource *res, void *context)
+{
+	res->data = context;
+	return 0;
+}
+
+static void vkt_env_res_free(struct kunit_resource *res)
+{
+	vkt_env_teardown(res->data);
+}
+
+struct vkt_env *vkt_env_create(struct kunit *test)
+{
+	struct file_system_type *devtmpfs;
+	struct vkt_env *env;
+
+	vkt_skip_if_wedged(test);
+
+	env = kzalloc(sizeof(*env), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, env);
+	env->test = test;
+	mutex_init(&env->files_lock);
+	if (!kunit_alloc_resource(test, vkt_env_res_init, vkt_env_res_free,
+				  GFP_KERNEL, env)) {
+		kfree(env);
+		env = NULL;
+	}
+	KUNIT_ASSERT_NOT_NULL_MSG(test, env, "kunit_alloc_resource()");
+
+	devtmpfs = get_fs_type("devtmpfs");
+	KUNIT_ASSERT_NOT_NULL_MSG(test, devtmpfs, "no devtmpfs");
+	env->devtmpfs = vfs_kern_mount(devtmpfs, 0, "devtmpfs", NULL);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(env->devtmpfs),
+			       "mount devtmpfs: %ld", PTR_ERR(env->devtmpfs));
+
+	env->ubuf = vkt_compat_user_map(test, PAGE_SIZE);
+	KUNIT_ASSERT_NE_MSG(test, env->ubuf, 0, "no user memory for ioctl arguments");
+	env->mm = current->mm;
+	env->actors[0] = current;
+	return env;
+}
+
+MODULE_DESCRIPTION("KUnit tests for the VFIO <-> KVM lock order and KVM references");
+MODULE_LICENSE("GPL");

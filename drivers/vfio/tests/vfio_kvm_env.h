@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Test environment of the vfio <-> kvm KUnit suites: mock vfio devices
+ * opened through the real group ioctls, real or fake VMs attached through
+ * the real kvm-vfio device, all torn down by KUnit when a case ends.
+ */
+#ifndef _VFIO_KVM_ENV_H
+#define _VFIO_KVM_ENV_H
+
+#include <linux/fs.h>
+#include <linux/kvm_host.h>
+#include <linux/vfio.h>
+#include <kunit/test.h>
+
+#include "vfio_kvm_mock.h"
+
+#define VKT_MAX_DEVS	4
+#define VKT_MAX_VMS	2
+#define VKT_MAX_FILES	8
+#define VKT_MAX_ACTORS	4
+
+struct vkt_env;
+
+/* A mock vfio device, its group and its container, opened by the case. */
+struct vkt_dev {
+	struct vkt_env *env;
+	struct vkt_mock *mock;
+	struct platform_device *pdev;
+	struct file *container;
+	int container_fd;
+	struct file *group;
+	int group_fd;
+	bool registered;
+};
+
+/*
+ * A VM as VFIO sees it.  A real VM is created through /dev/kvm and carries a
+ * real kvm-vfio device; a fake one is a zeroed struct kvm with a real
+ * kvm->lock and users_count, on which the suite emulates kvm-vfio exactly
+ * as virt/kvm/vfio.c calls VFIO.
+ */
+struct vkt_vm {
+	struct vkt_env *env;
+	struct kvm *kvm;
+	bool real;
+	/* real VM */
+	int vm_fd;
+	struct file *vm_file;
+	struct file *kvfio;
+	struct dentry *debugfs;
+	/* fake VM: the group files kvm-vfio would hold */
+	struct file *groups[VKT_MAX_DEVS];
+	bool groups_released;
+	unsigned int fake_base;		/* the suite's own references */
+};
+
+/* Which KVM the cases use: the vfio_kvm_kunit.kvm= parameter. */
+enum vkt_kvm_mode {
+	VKT_KVM_AUTO,	/* a real VM where /dev/kvm works, else fake */
+	VKT_KVM_REAL,	/* a real VM or the case fails */
+	VKT_KVM_FAKE,	/* always fake */
+};
+
+struct vkt_env {
+	struct kunit *test;
+	struct vfsmount *devtmpfs;
+	struct mm_struct *mm;
+	unsigned long ubuf;
+	struct task_struct *actors[VKT_MAX_ACTORS];
+	struct vkt_dev devs[VKT_MAX_DEVS];
+	int nr_devs;
+	struct vkt_vm vms[VKT_MAX_VMS];
+	int nr_vms;
+	struct file *files[VKT_MAX_FILES];	/* device files left open */
+	struct mutex files_lock;
+};
+
+int vkt_suite_init(struct kunit_suite *suite);
+void vkt_suite_exit(struct kunit_suite *suite);
+int vkt_case_init(struct kunit *test);
+struct vkt_env *vkt_env_create(struct kunit *test);
+bool vkt_wedged(void);
+void vkt_set_wedged(const char *why);
+void vkt_skip_if_wedged(struct kunit *test);
+
+/* Threads that issue ioctls for a case enter its mm and user memory. */
+int vkt_env_enter(struct vkt_env *env, int actor);
+void vkt_env_leave(struct vkt_env *env, int actor);
+
+struct vkt_dev *vkt_dev_create(struct vkt_env *env,
+			       const struct vkt_mock_behaviour *b,
+			       void *dev_set_id);
+struct file *vkt_dev_open(struct vkt_dev *dev);
+void vkt_dev_close(struct vkt_dev *dev, struct file *file);
+struct kvm *vkt_dev_kvm(struct vkt_dev *dev);
+
+struct vkt_vm *vkt_vm_create(struct vkt_env *env);
+struct vkt_vm *vkt_vm_create_fake(struct vkt_env *env, unsigned int users);
+int vkt_vm_add_group(struct vkt_vm *vm, struct vkt_dev *dev);
+int vkt_vm_del_group(struct vkt_vm *vm, struct vkt_dev *dev);
+int vkt_vm_create_kvfio(struct vkt_vm *vm);
+void vkt_vm_release_kvfio(struct vkt_vm *vm);
+void vkt_vm_close(struct vkt_vm *vm);
+int vkt_vm_destroyed(struct vkt_vm *vm);
+unsigned int vkt_vm_users(struct vkt_vm *vm);
+const char *vkt_vm_kind(struct vkt_vm *vm);
+
+#endif /* _VFIO_KVM_ENV_H */

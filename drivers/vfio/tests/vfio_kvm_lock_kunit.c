@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit cases for the lock order between VFIO and KVM.
+ *
+ * VFIO calls a driver's open_device and close_device with its device locks
+ * held, and drivers take kvm->lock there.  KVM calls kvm_vfio_release() with
+ * kvm->lock held, and that tells VFIO to drop the VM.  Before commit
+ * 2b48f52f2bff ("vfio: fix deadlock between group lock and kvm lock") VFIO
+ * took &group->group_lock for that, and the two orders deadlocked.
+ */
+#include <linux/debug_locks.h>
+#include <linux/jiffies.h>
+#include <kunit/kunit_thread.h>
+
+#include "vfio_kvm_env.h"
+
+static const struct vkt_mock_behaviour *vkt_kvm_lockers[] = {
+	&vkt_mock_behaviours[0],	/* lock_kvm */
+	&vkt_mock_behaviours[1],	/* get_then_lock_kvm */
+};
+
+static void vkt_locker_desc(const struct vkt_mock_behaviour **b, char *desc)
+{
+	vkt_mock_desc(*b, desc);
+}
+
+static void vkt_behaviour_desc(const struct vkt_mock_behaviour *b, char *desc)
+{
+	vkt_mock_desc(b, desc);
+}
+
+KUNIT_ARRAY_PARAM(vkt_all_mocks, vkt_mock_behaviours, vkt_behaviour_desc);
+KUNIT_ARRAY_PARAM(vkt_lockers, vkt_kvm_lockers, vkt_locker_desc);
+
+/*
+ * Open with a VM attached, release the kvm-vfio device while the device is
+ * open, close: the mock takes kvm->lock with mutex_lock() under VFIO's
+ * locks, kvm_vfio_release() calls into VFIO under kvm->lock, and lockdep
+ * sees both orders.
+ */
+static void vfio_kvm_lock_order(struct kunit *test)
+{
+	const struct vkt_mock_behaviour *b = test->param_value;
+	struct vkt_env *env;
+	struct vkt_dev *dev;
+	struct vkt_vm *vm;
+	struct file *file;
+
+	if (!IS_ENABLED(CONFIG_PROVE_LOCKING))
+		kunit_skip(test, "lockdep is off (CONFIG_PROVE_LOCKING=n): nothing observes the lock order");
+	if (!debug_locks)
+		kunit_skip(test, "lockdep already reported in this boot (debug_locks=0) and no longer observes");
+
+	env = vkt_env_create(test);
+	dev = vkt_dev_create(env, b, NULL);
+	dev->mock->lock_mode = VKT_LOCK_BLOCK;
+	vm = vkt_vm_create(env);
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+
+	file = vkt_dev_open(dev);
+	if (b->open_error)
+		KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(file), (long)b->open_error);
+	else
+		KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file),
+				       "VFIO_GROUP_GET_DEVICE_FD: %ld",
+				       PTR_ERR(file));
+
+	vkt_vm_release_kvfio(vm);
+	if (!IS_ERR(file))
+		vkt_dev_close(dev, file);
+
+	KUNIT_EXPECT_TRUE_MSG(test, debug_locks,
+			      "lockdep reported while the %s mock (%s) took &kvm->lock under VFIO's locks and kvm_vfio_release() called vfio_file_set_kvm() under &kvm->lock: expected no &group->group_lock <-> &kvm->lock cycle",
+			      b->name, b->models);
+}
+
+struct vkt_release_work {
+	struct vkt_vm *vm;
+	struct vkt_gate *gate;
+	bool released;
+};
+
+/* The release side: waits for the mock to be inside open_device. */
+static int vkt_release_fn(void *data)
+{
+	struct vkt_release_work *w = data;
+
+	if (!wait_for_completion_timeout(&w->gate->in_open,
+					 msecs_to_jiffies(w->gate->wait_ms)))
+		return -ETIMEDOUT;
+	vkt_vm_release_kvfio(w->vm);
+	WRITE_ONCE(w->released, true);
+	complete(&w->gate->go);
+	return 0;
+}
+
+/*
+ * Forced interleaving, with or without lockdep: the mock is held inside
+ * open_device, VFIO's locks held, until kvm_vfio_release() has run under
+ * kvm->lock; only then does it take kvm->lock, by bounded polling.  With the
+ * fix the release does not need VFIO's locks and both sides finish; with
+ * the ABBA the release waits for &group->group_lock, the mock's polling
+ * gives up and the open fails, and nothing hangs.
+ */
+static void vfio_kvm_lock_interleave(struct kunit *test)
+{
+	const struct vkt_mock_behaviour *b = *(const struct vkt_mock_behaviour **)test->param_value;
+	struct vkt_release_work *w;
+	struct kunit_thread *thread;
+	struct vkt_env *env;
+	struct vkt_dev *dev;
+	struct vkt_vm *vm;
+	struct file *file;
+	int ret;
+
+	env = vkt_env_create(test);
+	dev = vkt_dev_create(env, b, NULL);
+	vm = vkt_vm_create(env);
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+
+	/* Leaked if the release thread never ends: it would still use it. */
+	w = kzalloc(sizeof(*w) + sizeof(*w->gate), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	w->vm = vm;
+	w->gate = (struct vkt_gate *)(w + 1);
+	init_completion(&w->gate->in_open);
+	init_completion(&w->gate->go);
+	w->gate->wait_ms = 2000;
+	dev->mock->gate = w->gate;
+	dev->mock->lock_mode = VKT_LOCK_POLL;
+	dev->mock->poll_ms = 1000;
+
+	thread = kunit_thread_run(vkt_release_fn, w, "vkt-release");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(thread));
+
+	file = vkt_dev_open(dev);
+	dev->mock->gate = NULL;
+
+	if (kunit_thread_join(thread, jiffies + 30 * HZ, &ret)) {
+		vkt_set_wedged("kvm_vfio_release() still blocked 30 s after the device open returned");
+		KUNIT_FAIL(test, "deadlock: kvm_vfio_release() under &kvm->lock did not return within 30 s after the device open returned");
+		return;
+	}
+	kfree(w);
+
+	KUNIT_EXPECT_EQ_MSG(test, ret, 0, "the mock never entered open_device");
+	KUNIT_EXPECT_FALSE_MSG(test, IS_ERR(file),
+			       "VFIO_GROUP_GET_DEVICE_FD: %ld (the mock's open_device could not take &kvm->lock)",
+			       PTR_ERR(file));
+	if (!IS_ERR(file))
+		vkt_dev_close(dev, file);
+}
+
+static struct kunit_case vfio_kvm_lock_cases[] = {
+	KUNIT_CASE_PARAM(vfio_kvm_lock_order, vkt_all_mocks_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_lock_interleave, vkt_lockers_gen_params),
+	{}
+};
+
+static struct kunit_suite vfio_kvm_lock_suite = {
+	.name = "vfio_kvm_lock",
+	.suite_init = vkt_suite_init,
+	.suite_exit = vkt_suite_exit,
+	.init = vkt_case_init,
+	.test_cases = vfio_kvm_lock_cases,
+};
+
+kunit_test_suites(&vfio_kvm_lock_suite);

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Mock vfio drivers for the vfio <-> kvm KUnit suites.
+ *
+ * The s390 drivers that hit the group_lock <-> kvm->lock deadlock take
+ * kvm->lock from open_device: vfio_ap (vfio_ap_mdev_set_kvm(): its own
+ * guests_lock, then kvm->lock) and vfio-pci zdev (kvm_s390_pci_register_kvm():
+ * its own lock, kvm_get_kvm(), then kvm->lock).  No x86 driver does, so the
+ * suites bring mocks that do, plus mocks that use KVM in the other ways
+ * drivers do.
+ */
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/kvm_host.h>
+
+#include "vfio_kvm_compat.h"
+#include "vfio_kvm_mock.h"
+
+const struct vkt_mock_behaviour vkt_mock_behaviours[] = {
+	{
+		.name = "lock_kvm",
+		.models = "vfio_ap: guests_lock, then kvm->lock",
+		.flags = VKT_MOCK_OWN_LOCK | VKT_MOCK_LOCK_KVM,
+	}, {
+		.name = "get_then_lock_kvm",
+		.models = "vfio-pci zdev: kzdev_lock, kvm_get_kvm(), then kvm->lock",
+		.flags = VKT_MOCK_OWN_LOCK | VKT_MOCK_GET_KVM | VKT_MOCK_LOCK_KVM,
+	}, {
+		.name = "use_kvm_unlocked",
+		.models = "kvmgt: uses device->kvm without kvm->lock",
+		.flags = VKT_MOCK_USE_KVM,
+	}, {
+		.name = "ignore_kvm",
+		.models = "a driver that never looks at KVM",
+	}, {
+		.name = "fail_open",
+		.models = "a driver whose open_device fails",
+		.open_error = -EIO,
+	},
+};
+const unsigned int vkt_nr_mock_behaviours = ARRAY_SIZE(vkt_mock_behaviours);
+
+void vkt_mock_desc(const struct vkt_mock_behaviour *b, char *desc)
+{
+	strscpy(desc, b->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+const struct vkt_mock_behaviour *vkt_mock_find(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < vkt_nr_mock_behaviours; i++)
+		if (!strcmp(vkt_mock_behaviours[i].name, name))
+			return &vkt_mock_behaviours[i];
+	return NULL;
+}
+
+void vkt_mock_init(struct vkt_mock *m, const struct vkt_mock_behaviour *b)
+{
+	m->b = b;
+	mutex_init(&m->lock);
+	m->lock_mode = VKT_LOCK_BLOCK;
+	m->poll_ms = 1000;
+	atomic_set(&m->violations, 0);
+	atomic_set(&m->deadlocks, 0);
+}
+
+static __printf(2, 3) void vkt_mock_violation(struct vkt_mock *m,
+					      const char *fmt, ...)
+{
+	va_list args;
+
+	if (atomic_inc_return(&m->violations) != 1)
+		return;
+	va_start(args, fmt);
+	vsnprintf(m->violation, sizeof(m->violation), fmt, args);
+	va_end(args);
+}
+
+/* The contract VFIO owes the driver for the pointer it hands over. */
+static void vkt_mock_check_kvm(struct vkt_mock *m, struct kvm *kvm,
+			       const char *where)
+{
+	unsigned int users;
+
+	if (!kvm)
+		return;
+	users = refcount_read(&kvm->users_count);
+	if (m->min_users && users < m->min_users)
+		vkt_mock_violation(m,
+			"%s: device->kvm has users_count %u, expected at least %u: the pointer VFIO handed over is not backed by a reference of its own",
+			where, users, m->min_users);
+}
+
+/*
+ * Take kvm->lock the way the case asked.  When polling gives up, the lock is
+ * held by someone who waits for a lock VFIO holds around this callback.
+ */
+static bool vkt_mock_lock_kvm(struct vkt_mock *m, struct kvm *kvm,
+			      const char *where)
+{
+	unsigned long deadline;
+
+	if (m->lock_mode == VKT_LOCK_BLOCK) {
+		mutex_lock(&kvm->lock);
+		return true;
+	}
+
+	deadline = jiffies + msecs_to_jiffies(m->poll_ms);
+	while (!mutex_trylock(&kvm->lock)) {
+		if (time_after(jiffies, deadline)) {
+			if (atomic_inc_return(&m->deadlocks) == 1)
+				snprintf(m->deadlock, sizeof(m->deadlock),
+					 "%s: &kvm->lock not acquired within %u ms while VFIO holds its device locks around %s: its holder waits for a VFIO lock (&kvm->lock -> &group->group_lock against &group->group_lock -> &kvm->lock)",
+					 m->b->name, m->poll_ms, where);
+			return false;
+		}
+		usleep_range(200, 500);
+	}
+	return true;
+}
+
+static int vkt_mock_open_device(struct vfio_device *vdev)
+{
+	struct vkt_mock *m = to_vkt_mock(vdev);
+	struct kvm *kvm = vdev->kvm;
+	unsigned int flags = m->b->flags;
+	int ret = 0;
+
+	m->open_kvm = kvm;
+	m->opens++;
+	if (m->expect_kvm && !kvm)
+		vkt_mock_violation(m,
+			"open_device: device->kvm is NULL although a VM was attached to the group at open");
+	vkt_mock_check_kvm(m, kvm, "open_device");
+
+	if (m->b->open_error)
+		return m->b->open_error;
+
+	if (flags & VKT_MOCK_OWN_LOCK)
+		mutex_lock(&m->lock);
+
+	if (m->gate) {
+		complete(&m->gate->in_open);
+		wait_for_completion_timeout(&m->gate->go,
+					    msecs_to_jiffies(m->gate->wait_ms));
+	}
+
+	if (kvm && (flags & VKT_MOCK_GET_KVM)) {
+		kvm_get_kvm(kvm);
+		m->got_kvm = kvm;
+	}
+
+	if (kvm && (flags & VKT_MOCK_LOCK_KVM)) {
+		if (vkt_mock_lock_kvm(m, kvm, "open_device")) {
+			/* what vfio_ap does here: look at the guest */
+			READ_ONCE(kvm->created_vcpus);
+			mutex_unlock(&kvm->lock);
+		} else {
+			ret = -EDEADLK;
+		}
+	}
+
+	if (kvm && (flags & VKT_MOCK_USE_KVM))
+		READ_ONCE(kvm->mm);
+
+	if (ret && m->got_kvm) {
+		kvm_put_kvm(m->got_kvm);
+		m->got_kvm = NULL;
+	}
+	if (flags & VKT_MOCK_OWN_LOCK)
+		mutex_unlock(&m->lock);
+	return ret;
+}
+
+static void vkt_mock_close_device(struct vfio_device *vdev)
+{
+	struct vkt_mock *m = to_vkt_mock(vdev);
+	struct kvm *kvm = vdev->kvm;
+	unsigned int flags = m->b->flags;
+
+	m->closes++;
+	if (kvm != m->open_kvm)
+		vkt_mock_violation(m,
+			"close_device: device->kvm changed from %s at open_device to %s",
+			m->open_kvm ? "a VM" : "NULL",
+			kvm ? (m->open_kvm ? "another VM" : "a VM") : "NULL");
+	vkt_mock_check_kvm(m, kvm, "close_device");
+
+	if (flags & VKT_MOCK_OWN_LOCK)
+		mutex_lock(&m->lock);
+
+	if (kvm && (flags & VKT_MOCK_LOCK_KVM)) {
+		if (vkt_mock_lock_kvm(m, kvm, "close_device")) {
+			READ_ONCE(kvm->created_vcpus);
+			mutex_unlock(&kvm->lock);
+		}
+	}
+
+	if (kvm && (flags & VKT_MOCK_USE_KVM))
+		READ_ONCE(kvm->mm);
+
+	if (m->got_kvm) {
+		kvm_put_kvm(m->got_kvm);
+		m->got_kvm = NULL;
+	}
+
+	if (flags & VKT_MOCK_OWN_LOCK)
+		mutex_unlock(&m->lock);
+	m->open_kvm = NULL;
+}
+
+static void vkt_mock_release(struct vfio_device *vdev)
+{
+	mutex_destroy(&to_vkt_mock(vdev)->lock);
+	vkt_compat_release_device(vdev);
+}
+
+const struct vfio_device_ops vkt_mock_ops = {
+	.name		= "vfio-kvm-mock",
+	.release	= vkt_mock_release,
+	.open_device	= vkt_mock_open_device,
+	.close_device	= vkt_mock_close_device,
+	VKT_COMPAT_EMULATED_IOMMU_OPS
+};

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Mock vfio drivers for the vfio <-> kvm KUnit suites.
+ *
+ * Each mock behaves in open_device/close_device like a real driver that uses
+ * the KVM pointer VFIO hands it, and each checks the driver contract VFIO
+ * owes it: from open_device to close_device, device->kvm is one pointer,
+ * set when a VM was attached at open, and backed by a reference.
+ */
+#ifndef _VFIO_KVM_MOCK_H
+#define _VFIO_KVM_MOCK_H
+
+#include <linux/completion.h>
+#include <linux/mutex.h>
+#include <linux/vfio.h>
+
+#define VKT_MOCK_OWN_LOCK	BIT(0)	/* its own lock around the KVM work */
+#define VKT_MOCK_GET_KVM	BIT(1)	/* kvm_get_kvm() at open, put at close */
+#define VKT_MOCK_LOCK_KVM	BIT(2)	/* takes kvm->lock at open and close */
+#define VKT_MOCK_USE_KVM	BIT(3)	/* reads the VM without kvm->lock */
+
+struct vkt_mock_behaviour {
+	const char *name;
+	const char *models;	/* the real driver this mock behaves like */
+	unsigned int flags;
+	int open_error;		/* open_device fails with this */
+};
+
+extern const struct vkt_mock_behaviour vkt_mock_behaviours[];
+extern const unsigned int vkt_nr_mock_behaviours;
+
+/* How a mock takes kvm->lock. */
+enum vkt_lock_mode {
+	/* mutex_lock(): lockdep records the dependency; an ABBA can hang */
+	VKT_LOCK_BLOCK,
+	/* bounded mutex_trylock() polling: invisible to lockdep, never hangs */
+	VKT_LOCK_POLL,
+};
+
+/*
+ * Holds a mock inside open_device, after its own lock and before kvm->lock,
+ * until the case lets it go on.
+ */
+struct vkt_gate {
+	struct completion in_open;
+	struct completion go;
+	unsigned int wait_ms;
+};
+
+struct vkt_mock {
+	struct vfio_device vdev;
+	const struct vkt_mock_behaviour *b;
+	struct mutex lock;		/* the driver's own lock */
+
+	/* set by the case before opening */
+	enum vkt_lock_mode lock_mode;
+	unsigned int poll_ms;
+	struct vkt_gate *gate;
+	bool expect_kvm;		/* a VM is attached at the next open */
+	unsigned int min_users;		/* users_count floor while device->kvm */
+
+	/* what the mock saw, under ->lock */
+	struct kvm *open_kvm;		/* device->kvm at the last open_device */
+	struct kvm *got_kvm;		/* the reference the mock itself holds */
+	unsigned int opens;
+	unsigned int closes;
+	atomic_t violations;
+	atomic_t deadlocks;
+	char violation[192];		/* the first contract violation */
+	char deadlock[256];		/* the first kvm->lock timeout */
+};
+
+static inline struct vkt_mock *to_vkt_mock(struct vfio_device *vdev)
+{
+	return container_of(vdev, struct vkt_mock, vdev);
+}
+
+extern const struct vfio_device_ops vkt_mock_ops;
+
+void vkt_mock_init(struct vkt_mock *m, const struct vkt_mock_behaviour *b);
+const struct vkt_mock_behaviour *vkt_mock_find(const char *name);
+void vkt_mock_desc(const struct vkt_mock_behaviour *b, char *desc);
+
+#endif /* _VFIO_KVM_MOCK_H */

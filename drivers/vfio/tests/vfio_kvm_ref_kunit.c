@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit cases for the KVM reference VFIO holds for its drivers.
+ *
+ * Since commit 2b48f52f2bff ("vfio: fix deadlock between group lock and kvm
+ * lock") VFIO takes its own reference to the group's VM at a device's first
+ * open (kvm_get_kvm_safe()) and keeps it in device->kvm until the last
+ * close, whatever KVM does with the group meanwhile.  Drivers rely on that:
+ * the pointer they get in open_device must stay valid until close_device.
+ *
+ * The mock used here is the one that hit the deadlock (its own lock, then
+ * kvm->lock), polling for kvm->lock so that lockdep stays out of it.
+ */
+#include <linux/kvm_host.h>
+
+#include "vfio_kvm_env.h"
+
+#define VKT_DYING_PIN	(1U << 20)
+
+static struct vkt_dev *vkt_ref_dev(struct vkt_env *env, const char *mock,
+				   void *dev_set_id)
+{
+	struct vkt_dev *dev = vkt_dev_create(env, vkt_mock_find(mock),
+					     dev_set_id);
+
+	dev->mock->lock_mode = VKT_LOCK_POLL;
+	/* the VM fd, or the fake's base reference, and VFIO's own */
+	dev->mock->min_users = 2;
+	return dev;
+}
+
+static struct file *vkt_ref_open(struct kunit *test, struct vkt_dev *dev)
+{
+	struct file *file = vkt_dev_open(dev);
+
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file),
+			       "VFIO_GROUP_GET_DEVICE_FD: %ld", PTR_ERR(file));
+	return file;
+}
+
+#define KUNIT_EXPECT_USERS(test, vm, expected, when)			\
+	KUNIT_EXPECT_EQ_MSG(test, vkt_vm_users(vm), expected,		\
+			    "kvm->users_count %s", when)
+
+/*
+ * A case that goes on to drop other references must first know that VFIO
+ * holds one, or the kernel would free the VM under the driver.
+ */
+#define KUNIT_ASSERT_VFIO_HOLDS_REF(test, vm, base)			\
+	KUNIT_ASSERT_EQ_MSG(test, vkt_vm_users(vm), (base) + 1,		\
+			    "VFIO holds no KVM reference of its own while the device is open (users_count %u before the open)", \
+			    base)
+
+/* One reference while open, however many fds are open on the device. */
+static void vfio_kvm_ref_open_holds_one(struct kunit *test)
+{
+	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_vm *vm = vkt_vm_create(env);
+	struct file *f1, *f2;
+	unsigned int base;
+
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+	dev->mock->expect_kvm = true;
+	base = vkt_vm_users(vm);
+
+	f1 = vkt_ref_open(test, dev);
+	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm->kvm,
+				"device->kvm after the first open");
+	KUNIT_EXPECT_USERS(test, vm, base + 1, "with one device fd open");
+
+	f2 = vkt_ref_open(test, dev);
+	KUNIT_EXPECT_USERS(test, vm, base + 1, "with two device fds open");
+	vkt_dev_close(dev, f2);
+	KUNIT_EXPECT_USERS(test, vm, base + 1,
+			   "after closing one of two device fds");
+	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm->kvm,
+				"device->kvm while one device fd is open");
+	vkt_dev_close(dev, f1);
+}
+
+/* The last close drops the reference and clears device->kvm. */
+static void vfio_kvm_ref_last_close_drops(struct kunit *test)
+{
+	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_vm *vm = vkt_vm_create(env);
+	unsigned int base;
+
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+	base = vkt_vm_users(vm);
+
+	vkt_dev_close(dev, vkt_ref_open(test, dev));
+	KUNIT_EXPECT_USERS(test, vm, base, "after the last close");
+	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
+			      "device->kvm after the last close");
+}
+
+/*
+ * KVM drops the group while the device is open: by releasing the kvm-vfio
+ * device, or by KVM_DEV_VFIO_GROUP_DEL.  The device keeps its VM.
+ */
+static void vkt_ref_dropped_while_open(struct kunit *test, bool release)
+{
+	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_vm *vm = vkt_vm_create(env);
+	unsigned int base, kvfio;
+	struct file *file;
+
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+	dev->mock->expect_kvm = true;
+	base = vkt_vm_users(vm);
+	file = vkt_ref_open(test, dev);
+	KUNIT_ASSERT_VFIO_HOLDS_REF(test, vm, base);
+
+	if (release) {
+		vkt_vm_release_kvfio(vm);
+		/* a real kvm-vfio device held a reference of its own */
+		kvfio = vm->real ? 1 : 0;
+	} else {
+		KUNIT_ASSERT_EQ(test, vkt_vm_del_group(vm, dev), 0);
+		kvfio = 0;
+	}
+
+	KUNIT_EXPECT_USERS(test, vm, base - kvfio + 1,
+			   "after KVM dropped the group of the open device");
+	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm->kvm,
+				"device->kvm after KVM dropped the group of the open device");
+
+	vkt_dev_close(dev, file);
+	KUNIT_EXPECT_USERS(test, vm, base - kvfio, "after the last close");
+	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
+			      "device->kvm after the last close");
+}
+
+static void vfio_kvm_ref_kept_after_kvfio_release(struct kunit *test)
+{
+	vkt_ref_dropped_while_open(test, true);
+}
+
+static void vfio_kvm_ref_kept_after_group_del(struct kunit *test)
+{
+	vkt_ref_dropped_while_open(test, false);
+}
+
+/*
+ * The group moves to a second VM while the device is open: the device keeps
+ * the first VM until its last close, and the next first open takes the
+ * second.
+ */
+static void vfio_kvm_ref_group_moved(struct kunit *test)
+{
+	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_vm *vm1 = vkt_vm_create(env);
+	struct vkt_vm *vm2 = vkt_vm_create(env);
+	unsigned int base1, base2;
+	struct file *file;
+
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm1, dev), 0);
+	base1 = vkt_vm_users(vm1);
+	base2 = vkt_vm_users(vm2);
+	file = vkt_ref_open(test, dev);
+	KUNIT_ASSERT_VFIO_HOLDS_REF(test, vm1, base1);
+
+	KUNIT_ASSERT_EQ(test, vkt_vm_del_group(vm1, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm2, dev), 0);
+	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm1->kvm,
+				"device->kvm after the group moved to a second VM while open");
+	KUNIT_EXPECT_USERS(test, vm1, base1 + 1,
+			   "of the first VM after the group moved while open");
+	KUNIT_EXPECT_USERS(test, vm2, base2,
+			   "of the second VM while the device is still open on the first");
+	vkt_dev_close(dev, file);
+	KUNIT_EXPECT_USERS(test, vm1, base1,
+			   "of the first VM after the last close");
+
+	file = vkt_ref_open(test, dev);
+	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm2->kvm,
+				"device->kvm at the next first open");
+	KUNIT_EXPECT_USERS(test, vm2, base2 + 1,
+			   "of the second VM at the next first open");
+	KUNIT_EXPECT_USERS(test, vm1, base1,
+			   "of the first VM at the next first open");
+	vkt_dev_close(dev, file);
+	KUNIT_EXPECT_USERS(test, vm2, base2,
+			   "of the second VM after the last close");
+}
+
+/* A group no VM knows of: no reference, device->kvm NULL. */
+static void vfio_kvm_ref_no_vm(struct kunit *test)
+{
+	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_vm *vm = vkt_vm_create(env);
+	unsigned int base = vkt_vm_users(vm);
+	struct file *file;
+
+	file = vkt_ref_open(test, dev);
+	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
+			      "device->kvm of a group no VM was attached to");
+	KUNIT_EXPECT_USERS(test, vm, base,
+			   "of a VM the open device's group is not attached to");
+	vkt_dev_close(dev, file);
+}
+
+/* open_device fails: VFIO gives back the reference it took for it. */
+static void vfio_kvm_ref_open_fails(struct kunit *test)
+{
+	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_dev *dev = vkt_ref_dev(env, "fail_open", NULL);
+	struct vkt_vm *vm = vkt_vm_create(env);
+	unsigned int base;
+	struct file *file;
+
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+	dev->mock->expect_kvm = true;
+	base = vkt_vm_users(vm);
+
+	file = vkt_dev_open(dev);
+	KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(file), (long)-EIO,
+			    "VFIO_GROUP_GET_DEVICE_FD with a failing open_device");
+	if (!IS_ERR(file))
+		vkt_dev_close(dev, file);
+	KUNIT_EXPECT_USERS(test, vm, base, "after open_device failed");
+	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
+			      "device->kvm after open_device failed");
+	KUNIT_EXPECT_EQ_MSG(test, dev->mock->opens, 1U,
+			    "open_device calls");
+}
+
+/*
+ * A VM whose users_count already dropped to 0 is being destroyed: VFIO
+ * must not take a reference nor hand it to the driver, and the open still
+ * succeeds.  A real VM cannot be held in that state: a fake one is.
+ */
+static void vfio_kvm_ref_dying_vm(struct kunit *test)
+{
+	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_vm *vm = vkt_vm_create_fake(env, 0);
+	struct file *file;
+
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+	file = vkt_ref_open(test, dev);
+	if (vkt_dev_kvm(dev)) {
+		/* never let a put reach kvm_destroy_vm() on the fake */
+		refcount_set(&vm->kvm->users_count, VKT_DYING_PIN);
+		KUNIT_FAIL(test, "device->kvm is a VM whose users_count was 0 at open: VFIO handed a dying VM to the driver");
+	} else {
+		KUNIT_EXPECT_USERS(test, vm, 0U, "of a dying VM after the open");
+	}
+	vkt_dev_close(dev, file);
+}
+
+/* Two devices of one dev_set each hold and drop their own reference. */
+static void vfio_kvm_ref_dev_set_shared(struct kunit *test)
+{
+	static int dev_set_id;
+	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_dev *a = vkt_ref_dev(env, "lock_kvm", &dev_set_id);
+	struct vkt_dev *b = vkt_ref_dev(env, "lock_kvm", &dev_set_id);
+	struct vkt_vm *vm = vkt_vm_create(env);
+	struct file *fa, *fb;
+	unsigned int base;
+
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, a), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, b), 0);
+	base = vkt_vm_users(vm);
+
+	fa = vkt_ref_open(test, a);
+	KUNIT_EXPECT_USERS(test, vm, base + 1, "with the first device of the dev_set open");
+	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(b),
+			      "device->kvm of the dev_set's device that is not open");
+	fb = vkt_ref_open(test, b);
+	KUNIT_EXPECT_USERS(test, vm, base + 2, "with both devices of the dev_set open");
+	vkt_dev_close(a, fa);
+	KUNIT_EXPECT_USERS(test, vm, base + 1, "after closing the first device of the dev_set");
+	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(a), "device->kvm of the closed device");
+	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(b), vm->kvm,
+				"device->kvm of the device still open");
+	vkt_dev_close(b, fb);
+	KUNIT_EXPECT_USERS(test, vm, base, "after closing both devices of the dev_set");
+}
+
+/*
+ * The VM fd and the kvm-vfio device are closed while the device is open:
+ * VFIO's reference is the last, and its last close destroys the VM, with
+ * VFIO's locks held (the scenario of commit 51cdc8bc120e).
+ */
+static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
+{
+	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_vm *vm = vkt_vm_create(env);
+	unsigned int base;
+	struct file *file;
+
+	if (!vm->real)
+		kunit_skip(test, "needs a real VM: a fake one is never destroyed");
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+	base = vkt_vm_users(vm);
+	file = vkt_ref_open(test, dev);
+	KUNIT_ASSERT_VFIO_HOLDS_REF(test, vm, base);
+
+	vkt_vm_release_kvfio(vm);
+	vkt_vm_close(vm);
+	dev->mock->min_users = 1;
+	KUNIT_EXPECT_USERS(test, vm, 1U,
+			   "with only the open device left holding the VM");
+	KUNIT_EXPECT_EQ_MSG(test, vkt_vm_destroyed(vm) == 1, false,
+			    "kvm_destroy_vm() ran while VFIO still held the VM");
+
+	vkt_dev_close(dev, file);
+	switch (vkt_vm_destroyed(vm)) {
+	case -ENOENT:
+		kunit_info(test, "the VM has no debugfs directory: its destruction is not observed");
+		break;
+	default:
+		KUNIT_EXPECT_EQ_MSG(test, vkt_vm_destroyed(vm), 1,
+				    "the last VFIO close dropped the last reference but kvm_destroy_vm() did not run");
+	}
+	vm->kvm = NULL;	/* freed */
+}
+
+static struct kunit_case vfio_kvm_ref_cases[] = {
+	KUNIT_CASE(vfio_kvm_ref_open_holds_one),
+	KUNIT_CASE(vfio_kvm_ref_last_close_drops),
+	KUNIT_CASE(vfio_kvm_ref_kept_after_kvfio_release),
+	KUNIT_CASE(vfio_kvm_ref_kept_after_group_del),
+	KUNIT_CASE(vfio_kvm_ref_group_moved),
+	KUNIT_CASE(vfio_kvm_ref_no_vm),
+	KUNIT_CASE(vfio_kvm_ref_open_fails),
+	KUNIT_CASE(vfio_kvm_ref_dying_vm),
+	KUNIT_CASE(vfio_kvm_ref_dev_set_shared),
+	KUNIT_CASE(vfio_kvm_ref_last_close_destroys_vm),
+	{}
+};
+
+static struct kunit_suite vfio_kvm_ref_suite = {
+	.name = "vfio_kvm_ref",
+	.suite_init = vkt_suite_init,
+	.suite_exit = vkt_suite_exit,
+	.init = vkt_case_init,
+	.test_cases = vfio_kvm_ref_cases,
+};
+
+kunit_test_suites(&vfio_kvm_ref_suite);

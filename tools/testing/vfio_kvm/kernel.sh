@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Kernel trees for the vfio <-> kvm suites: Debian's sources in a cache,
+# the suite's hooks, patches applied for one run, the build.  Sourced by
+# run.sh; the functions print what they do and return non-zero on failure.
+
+VKT_KVERS="6.12 6.1"
+
+# Build dependencies of a kunit.py x86_64 kernel booted in QEMU.
+VKT_PACKAGES="bc bison flex gcc make libc6-dev libelf-dev libssl-dev ccache
+	      python3 qemu-system-x86 rsync patch xz-utils cpio kmod"
+
+vkt_known_kver() {
+	local k
+	for k in $VKT_KVERS; do [ "$1" = "$k" ] && return 0; done
+	return 1
+}
+
+# Install what is missing, with apt-get; $1: the Debian source package.
+vkt_install_deps() {
+	local missing=() p sudo=
+	for p in $VKT_PACKAGES $1; do
+		dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
+	[ "$(id -u)" = 0 ] || sudo=sudo
+	say "installing ${missing[*]}"
+	$sudo apt-get update -qq >/dev/null &&
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >/dev/null ||
+		fail_setup "could not install ${missing[*]}"
+}
+
+vkt_debian_version() {
+	dpkg-query -W -f '${Version}' "linux-source-$1" 2>/dev/null
+}
+
+vkt_check_tree() {
+	grep -q '^VERSION = ' "$1/Makefile" 2>/dev/null &&
+		[ -f "$1/tools/testing/kunit/kunit.py" ]
+}
+
+# Debian's source, extracted once per package version; prints the tree.  A
+# tree is only ever moved into place whole, so an interrupted extraction
+# never looks valid; a new package version replaces tree and build trees.
+vkt_debian_tree() {
+	local kver=$1 ver tree tmp
+	ver=$(vkt_debian_version "$kver")
+	tree="$CACHE/src/linux-source-$kver"
+	if [ "$(cat "$tree/.vkt-source" 2>/dev/null)" != "$ver" ]; then
+		say "extracting linux-source-$kver $ver into $tree" >&2
+		rm -rf "$tree" "$CACHE/build/$kver-"*
+		mkdir -p "$CACHE/src"
+		tmp=$(mktemp -d "$CACHE/src/.extract.XXXXXX")
+		tar -C "$tmp" -xf "/usr/src/linux-source-$kver.tar.xz" ||
+			{ rm -rf "$tmp"; fail_setup "cannot extract /usr/src/linux-source-$kver.tar.xz"; }
+		echo "$ver" > "$tmp/linux-source-$kver/.vkt-source"
+		mv "$tmp/linux-source-$kver" "$tree"
+		rm -rf "$tmp"
+	fi
+	echo "$tree"
+}
+
+# A run that died with patches applied left a list of them: revert them.
+vkt_recover_tree() {
+	[ -s "$1/.vkt-patches" ] || return 0
+	say "reverting patches left by an interrupted run"
+	vkt_revert_patches "$1" || fail_setup "cannot revert $(tr '\n' ' ' < "$1/.vkt-patches")in $1: restore the tree by hand (or delete it when it is the cache's)"
+}
+
+vkt_hook() {
+	grep -qxF "$2" "$1" || echo "$2" >> "$1"
+}
+
+# Copy the suite into the tree; a file whose content did not change keeps
+# its time stamp, so that an unchanged suite rebuilds nothing.
+vkt_install_suite() {
+	local tree=$1
+	rsync -r --checksum --delete "$repo/drivers/vfio/tests/" "$tree/drivers/vfio/tests/"
+	rsync -r --checksum "$repo/lib/kunit/" "$tree/lib/kunit/"
+	rsync -r --checksum "$repo/include/kunit/" "$tree/include/kunit/"
+	vkt_hook "$tree/drivers/vfio/Kconfig" 'source "drivers/vfio/tests/Kconfig"'
+	vkt_hook "$tree/drivers/vfio/Makefile" 'obj-y += tests/'
+	vkt_hook "$tree/lib/kunit/Makefile" 'obj-$(CONFIG_KUNIT) += kunit_thread.o'
+}
+
+vkt_apply_patches() {
+	local tree=$1 p
+	shift
+	for p in "$@"; do
+		if ! patch -d "$tree" -p1 -N --dry-run -s < "$p" > /dev/null; then
+			echo "run.sh: error: $p does not apply to $tree:" >&2
+			patch -d "$tree" -p1 -N --dry-run < "$p" >&2 || true
+			vkt_revert_patches "$tree"
+			return 2
+		fi
+		patch -d "$tree" -p1 -N -s < "$p"
+		echo "$p" >> "$tree/.vkt-patches"
+		say "applied ${p##*/}"
+	done
+}
+
+vkt_revert_patches() {
+	local tree=$1 p
+	[ -s "$tree/.vkt-patches" ] || return 0
+	tac "$tree/.vkt-patches" | while read -r p; do
+		patch -d "$tree" -p1 -R -s < "$p" || return 1
+		sed -i '$d' "$tree/.vkt-patches"
+	done || return 1
+	rm -f "$tree/.vkt-patches"
+}
+
+# make, with a line of progress every 15 s instead of silence.
+vkt_build() {
+	local tree=$1 build=$2 cc=$3 jobs=$4 pid n rc
+	make -C "$tree" O="$build" ARCH=x86_64 CC="$cc" -j"$jobs" \
+		> "$build/build.log" 2>&1 &
+	pid=$!
+	while kill -0 $pid 2>/dev/null; do
+		sleep 15 & wait $! || true
+		kill -0 $pid 2>/dev/null || break
+		n=$(grep -c '^  CC ' "$build/build.log" || true)
+		say "  building: $n files compiled"
+	done
+	wait $pid && rc=0 || rc=$?
+	if [ $rc -ne 0 ]; then
+		grep -E 'error|Error' "$build/build.log" | head -20 >&2
+		return $rc
+	fi
+	say "built: $(grep -c '^  CC ' "$build/build.log" || true) files compiled, ccache $(ccache -s 2>/dev/null | awk '/Hits:/ {print $2 " hits"; exit}')"
+}

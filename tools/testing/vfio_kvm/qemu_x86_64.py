@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kunit.py QEMU configuration for the vfio <-> kvm suites: an x86_64 guest
+# with two vCPUs (the race cases need a second CPU) and `-cpu max`, whose
+# software-emulated AMD SVM lets kvm_amd load, so that the guest has a
+# working /dev/kvm and the cases use real VMs.
+
+from ..qemu_config import QemuArchParams
+
+QEMU_ARCH = QemuArchParams(linux_arch='x86_64',
+			   kconfig='''
+CONFIG_SERIAL_8250=y
+CONFIG_SERIAL_8250_CONSOLE=y
+CONFIG_SMP=y
+CONFIG_NR_CPUS=4
+CONFIG_PREEMPT=y
+CONFIG_CPU_SUP_AMD=y
+CONFIG_VIRTUALIZATION=y
+CONFIG_KVM=y
+CONFIG_KVM_AMD=y''',
+			   qemu_arch='x86_64',
+			   kernel_path='arch/x86/boot/bzImage',
+			   kernel_command_line='console=ttyS0',
+			   extra_qemu_params=['-bios', 'qboot.rom',
+					      '-cpu', 'max', '-smp', '2'])

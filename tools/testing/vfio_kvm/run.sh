@@ -1,0 +1,124 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build a kernel with the vfio <-> kvm KUnit suites and run them in QEMU.
+#
+# The kernel comes from Debian's linux-source-$KVER package, extracted into
+# a cache directory, or from the user's own tree (KSRC=).  The only changes
+# made to a kernel tree are the suite's files and the hooks that make its
+# Kconfig and Makefiles see them, plus KERNEL_PATCHES for the length of the
+# run.
+#
+# Environment (the top-level Makefile passes its variables through):
+#   KVER=6.12|6.1      Debian kernel to use (default 6.12)
+#   KSRC=dir           a kernel source tree of your own instead
+#   KERNEL_PATCHES=".." patches applied before building, reverted afterwards
+#   LOCKDEP=y|n        CONFIG_PROVE_LOCKING (default y)
+#   KVM=real|auto|fake which KVM the cases use (default real: fail without)
+#   RESULTS=file.json  kunit.py JSON results; the guest log goes beside it
+#   CACHE=dir          sources, build trees, ccache, results
+#   BOOTS="g1 g2"      kunit.py filter_globs (suite.case), one boot each:
+#                      lockdep reports once per boot (default: one boot, all)
+#
+# Exit status: 0 all cases passed or skipped, 1 a case failed or the kernel
+# reported a problem, 2 setup, build or boot failure.
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../../.." && pwd)
+
+KVER=${KVER:-6.12}
+KSRC=${KSRC:-}
+KERNEL_PATCHES=${KERNEL_PATCHES:-}
+LOCKDEP=${LOCKDEP:-y}
+KVM=${KVM:-real}
+CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
+BOOTS=${BOOTS:-}
+JOBS=${JOBS:-$(nproc)}
+TIMEOUT=${TIMEOUT:-900}
+
+t0=$(date +%s)
+say() { printf '[vfio-kvm %4ds] %s\n' $(($(date +%s) - t0)) "$*"; }
+fail_setup() { echo "run.sh: error: $*" >&2; exit 2; }
+
+case "$LOCKDEP" in y|n) ;; *) fail_setup "LOCKDEP must be y or n, not '$LOCKDEP'";; esac
+case "$KVM" in real|auto|fake) ;; *) fail_setup "KVM must be real, auto or fake, not '$KVM'";; esac
+patches=()
+for p in $KERNEL_PATCHES; do
+	[ -f "$p" ] || fail_setup "KERNEL_PATCHES: no such file: $p"
+	patches+=("$(cd "$(dirname "$p")" && pwd)/$(basename "$p")")
+done
+
+# shellcheck source=tools/testing/vfio_kvm/kernel.sh
+. "$here/kernel.sh"
+
+mkdir -p "$CACHE"
+CACHE=$(cd "$CACHE" && pwd)
+
+if [ -n "$KSRC" ]; then
+	[ -d "$KSRC" ] || fail_setup "KSRC=$KSRC: no such directory"
+	tree=$(cd "$KSRC" && pwd)
+	vkt_check_tree "$tree" || fail_setup "KSRC=$KSRC is not a kernel source tree (no top-level Makefile with VERSION, or no tools/testing/kunit/kunit.py)"
+	[ ! -e "$tree/.config" ] || fail_setup "KSRC=$KSRC has a .config: kunit.py builds out of tree (O=) and needs a clean source tree ('make mrproper')"
+	vkt_install_deps ""
+	tag="ksrc-$(printf '%s' "$tree" | md5sum | cut -c1-8)"
+else
+	vkt_known_kver "$KVER" || fail_setup "unknown KVER '$KVER': use one of: $VKT_KVERS (or KSRC=your tree)"
+	vkt_install_deps "linux-source-$KVER"
+	tree=$(vkt_debian_tree "$KVER")
+	tag="$KVER"
+fi
+
+vkt_recover_tree "$tree"
+vkt_install_suite "$tree"
+
+build="$CACHE/build/$tag-lockdep-$LOCKDEP"
+[ -n "${RESULTS:-}" ] || RESULTS="$CACHE/results/$tag-lockdep-$LOCKDEP.json"
+mkdir -p "$(dirname "$RESULTS")" "$build"
+RESULTS=$(cd "$(dirname "$RESULTS")" && pwd)/$(basename "$RESULTS")
+guest_log="${RESULTS%.json}.log"
+
+if [ ${#patches[@]} -gt 0 ]; then
+	vkt_apply_patches "$tree" "${patches[@]}" || exit 2
+	trap 'vkt_revert_patches "$tree"' EXIT
+fi
+
+kunit=(python3 tools/testing/kunit/kunit.py)
+common=(--arch=x86_64 "--build_dir=$build" "--qemu_config=$here/qemu_x86_64.py")
+kconfig=(--kunitconfig=drivers/vfio/tests/.kunitconfig)
+[ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
+export CCACHE_DIR="$CACHE/ccache"
+export CCACHE_BASEDIR="$tree"
+cc="ccache gcc"
+
+say "kernel: ${KSRC:-Debian linux-source-$KVER $(vkt_debian_version "$KVER")}, lockdep $LOCKDEP, KVM $KVM${patches:+, patches: ${patches[*]##*/}}"
+say "configuring $build"
+(cd "$tree" && "${kunit[@]}" config "${common[@]}" "${kconfig[@]}" \
+	--make_options "CC=$cc") > "$build/config.log" 2>&1 || {
+	tail -20 "$build/config.log" >&2
+	fail_setup "kernel configuration failed (log: $build/config.log)"
+}
+
+say "building (log: $build/build.log)"
+vkt_build "$tree" "$build" "$cc" "$JOBS" || fail_setup "kernel build failed (log: $build/build.log)"
+
+exec_args=(exec "${common[@]}" "--timeout=$TIMEOUT"
+	   --kernel_args "vfio_kvm_kunit.kvm=$KVM")
+boots=($BOOTS)
+[ ${#boots[@]} -gt 0 ] || boots=("")
+rm -f "$RESULTS" "$guest_log" "${RESULTS%.json}".boot*.json
+: > "$guest_log"
+jsons=()
+for i in "${!boots[@]}"; do
+	say "booting the guest${boots[$i]:+ for ${boots[$i]}} ($((i + 1))/${#boots[@]})"
+	part="${RESULTS%.json}.boot$i.json"
+	rm -f "$build/test.log"
+	set +e
+	(cd "$tree" && "${kunit[@]}" "${exec_args[@]}" "--json=$part" ${boots[$i]:+"${boots[$i]}"})
+	set -e
+	cat "$build/test.log" >> "$guest_log" 2>/dev/null || true
+	jsons+=("$part")
+done
+
+python3 "$here/vkt_results.py" run "$RESULTS" "$guest_log" "${jsons[@]}"

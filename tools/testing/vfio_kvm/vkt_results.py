@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+#
+# Results of the vfio <-> kvm suites: read the KTAP in a guest log, merge
+# kunit.py's JSON, find kernel reports, and hold results against the
+# expected-outcome table.
+#
+#   vkt_results.py run RESULTS.json GUEST.log PART.json...
+#       merge the boots' JSON into RESULTS.json, print the cases that did
+#       not pass and any kernel report, end with "N passed, N failed,
+#       N skipped"; exit 0, 1 (a case failed, or a kernel report), 2 (no
+#       KTAP: the guest did not boot or the suites did not run)
+#   vkt_results.py check EXPECTED GUEST.log KERNEL LOCKDEP
+#       one line per case: expected and actual outcome; exit 1 on a miss;
+#       ends with "N passed, N failed"
+
+import fnmatch
+import json
+import re
+import sys
+
+RESULT = re.compile(r'^(not ok|ok) \d+ (\S+)(?:\s+#\s*(\S+)\s*(.*))?$')
+SUBTEST = re.compile(r'^# Subtest: (\S+)$')
+PREFIX = re.compile(r'^(\[\s*\d+\.\d+\]\s)?')
+KTAP = re.compile(r'K?TAP version \d+')
+
+# How the lines a kernel prints when something is wrong begin: lockdep and
+# WARN (WARNING:), BUG: (sleeping in atomic context among them), refcount_t
+# warnings, oopses and panics.
+REPORTS = ('WARNING:', 'BUG:', 'Oops', 'general protection fault',
+	   'Kernel panic', 'refcount_t:')
+
+
+class Case:
+	def __init__(self, name, status, reason, diag):
+		self.name = name
+		self.status = status	# PASS, FAIL, SKIP, CRASH
+		self.reason = reason
+		self.diag = diag
+
+	def why(self):
+		if self.status == 'SKIP':
+			return self.reason
+		for line in self.diag:
+			if 'EXPECTATION FAILED' in line or 'ASSERTION FAILED' in line:
+				continue
+			if line.startswith('Expected ') or line.startswith('    '):
+				continue
+			return line
+		return self.diag[0] if self.diag else ''
+
+
+def parse_log(path):
+	"""Leaf cases ("suite.case" or "suite.case.param") of a guest log."""
+	cases, stack, diag, seen_ktap = [], [], [], False
+	try:
+		lines = open(path, errors='replace').read().splitlines()
+	except OSError:
+		return [], False
+	for raw in lines:
+		line = PREFIX.sub('', raw, count=1).rstrip()
+		if KTAP.search(line):
+			seen_ktap = True
+			stack, diag = [], []
+			continue
+		indent = len(line) - len(line.lstrip(' '))
+		text = line.strip()
+		m = SUBTEST.match(text)
+		if m:
+			stack = [s for s in stack if s[0] < indent]
+			stack.append((indent, m.group(1)))
+			diag = []
+			continue
+		m = RESULT.match(text)
+		if m:
+			ok, name, directive, reason = m.groups()
+			if stack and stack[-1] == (indent, name):
+				stack.pop()
+				diag = []
+				continue
+			parents = [s[1] for s in stack if s[0] < indent]
+			status = 'PASS' if ok == 'ok' else 'FAIL'
+			if directive and directive.upper() == 'SKIP':
+				status = 'SKIP'
+			cases.append(Case('.'.join(parents + [name]), status,
+					  reason or '', diag))
+			diag = []
+			continue
+		if text.startswith('# ') and seen_ktap:
+			msg = text[2:]
+			msg = re.sub(r'^\S+: (?=(EXPECTATION|ASSERTION) FAILED)', '', msg)
+			diag.append(msg)
+		elif seen_ktap and text and diag and indent >= 4 and not text.startswith('['):
+			diag.append(text)
+	# suites still open: a crash or a hang cut them off
+	crashed = [s[1] for s in stack]
+	if crashed:
+		cases.append(Case('.'.join(crashed) + '.*', 'CRASH',
+				  'the guest stopped before this suite ended', diag))
+	return cases, seen_ktap
+
+
+def kernel_reports(path):
+	try:
+		lines = open(path, errors='replace').read().splitlines()
+	except OSError:
+		return []
+	lines = (PREFIX.sub('', raw, count=1).strip() for raw in lines)
+	return [line for line in lines if line.startswith(REPORTS)]
+
+
+def summary(cases):
+	n = {s: sum(1 for c in cases if c.status == s) for s in ('PASS', 'FAIL', 'SKIP', 'CRASH')}
+	return n['PASS'], n['FAIL'] + n['CRASH'], n['SKIP']
+
+
+def merge_json(out, parts):
+	merged = None
+	for p in parts:
+		try:
+			group = json.load(open(p))
+		except (OSError, ValueError):
+			continue
+		if merged is None:
+			merged = group
+		else:
+			merged['sub_groups'] += group.get('sub_groups', [])
+			merged['test_cases'] += group.get('test_cases', [])
+	if merged is not None:
+		with open(out, 'w') as f:
+			json.dump(merged, f, indent=4)
+
+
+def cmd_run(results, log, parts):
+	merge_json(results, parts)
+	cases, seen_ktap = parse_log(log)
+	reports = kernel_reports(log)
+	for c in cases:
+		if c.status in ('FAIL', 'CRASH', 'SKIP'):
+			print('%-5s %s: %s' % (c.status, c.name, c.why()))
+	if reports:
+		print('kernel reports in the guest log:')
+		for r in reports:
+			print('  ' + r)
+	print('results: %s, guest log: %s' % (results, log))
+	if not seen_ktap:
+		print('no KTAP output: the guest did not boot or the suites did not run')
+		print('0 passed, 1 failed')
+		return 2
+	passed, failed, skipped = summary(cases)
+	print('%d passed, %d failed, %d skipped' % (passed, failed, skipped))
+	return 1 if failed or reports else 0
+
+
+def load_expected(path):
+	rows = []
+	for line in open(path):
+		line = line.split('#', 1)[0].strip() if not line.lstrip().startswith('#') else ''
+		if not line:
+			continue
+		f = line.split(None, 4)
+		rows.append((f[0], f[1], f[2], f[3], f[4] if len(f) > 4 else ''))
+	return rows
+
+
+def expected_for(rows, kernel, lockdep, name):
+	for k, l, pattern, outcome, reason in rows:
+		if fnmatch.fnmatch(kernel, k) and fnmatch.fnmatch(lockdep, l) and \
+		   fnmatch.fnmatch(name, pattern):
+			return outcome, reason
+	return 'pass', ''
+
+
+def cmd_check(expected, log, kernel, lockdep):
+	rows = load_expected(expected)
+	cases, seen_ktap = parse_log(log)
+	met = missed = 0
+	if not seen_ktap:
+		print('  %-58s %-6s %-6s %s' % ('(boot)', 'pass', 'none', 'MISS: no KTAP output'))
+		print('0 passed, 1 failed')
+		return 1
+	for c in cases:
+		want, reason = expected_for(rows, kernel, lockdep, c.name)
+		got = c.status.lower()
+		ok = want == 'any' or want == got
+		met += ok
+		missed += not ok
+		detail = c.why() if got != 'pass' else ''
+		print('  %-58s %-6s %-6s %s%s' % (c.name, want, got, '' if ok else 'MISS: ',
+						    (detail or reason)[:150]))
+	print('%d passed, %d failed' % (met, missed))
+	return 1 if missed else 0
+
+
+def main(argv):
+	if len(argv) >= 3 and argv[0] == 'run':
+		return cmd_run(argv[1], argv[2], argv[3:])
+	if len(argv) == 5 and argv[0] == 'check':
+		return cmd_check(*argv[1:])
+	print(__doc__ or 'usage: see the header of ' + sys.argv[0], file=sys.stderr)
+	return 2
+
+
+if __name__ == '__main__':
+	sys.exit(main(sys.argv[1:]))
