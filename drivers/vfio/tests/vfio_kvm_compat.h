@@ -15,6 +15,7 @@
 #ifndef _VFIO_KVM_COMPAT_H
 #define _VFIO_KVM_COMPAT_H
 
+#include <linux/mman.h>
 #include <linux/version.h>
 #include <linux/vfio.h>
 #include <kunit/test.h>

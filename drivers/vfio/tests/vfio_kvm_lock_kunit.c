@@ -45,6 +45,7 @@ static void vfio_kvm_lock_order(struct kunit *test)
 	struct vkt_dev *dev;
 	struct vkt_vm *vm;
 	struct file *file;
+	unsigned int base;
 
 	if (!IS_ENABLED(CONFIG_PROVE_LOCKING))
 		kunit_skip(test, "lockdep is off (CONFIG_PROVE_LOCKING=n): nothing observes the lock order");
@@ -56,6 +57,8 @@ static void vfio_kvm_lock_order(struct kunit *test)
 	dev->mock->lock_mode = VKT_LOCK_BLOCK;
 	vm = vkt_vm_create(env);
 	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+	base = vkt_vm_users(vm);
+	dev->mock->min_users = base + 1;
 
 	file = vkt_dev_open(dev);
 	if (b->open_error)
@@ -66,6 +69,8 @@ static void vfio_kvm_lock_order(struct kunit *test)
 				       PTR_ERR(file));
 
 	vkt_vm_release_kvfio(vm);
+	/* a real kvm-vfio device held a reference, which is gone */
+	dev->mock->min_users = base;
 	if (!IS_ERR(file))
 		vkt_dev_close(dev, file);
 

@@ -16,7 +16,7 @@
 #include "vfio_kvm_compat.h"
 #include "vfio_kvm_mock.h"
 
-const struct vkt_mock_behaviour vkt_mock_behaviours[] = {
+const struct vkt_mock_behaviour vkt_mock_behaviours[VKT_NR_MOCKS] = {
 	{
 		.name = "lock_kvm",
 		.models = "vfio_ap: guests_lock, then kvm->lock",
@@ -38,7 +38,6 @@ const struct vkt_mock_behaviour vkt_mock_behaviours[] = {
 		.open_error = -EIO,
 	},
 };
-const unsigned int vkt_nr_mock_behaviours = ARRAY_SIZE(vkt_mock_behaviours);
 
 void vkt_mock_desc(const struct vkt_mock_behaviour *b, char *desc)
 {
@@ -49,7 +48,7 @@ const struct vkt_mock_behaviour *vkt_mock_find(const char *name)
 {
 	unsigned int i;
 
-	for (i = 0; i < vkt_nr_mock_behaviours; i++)
+	for (i = 0; i < ARRAY_SIZE(vkt_mock_behaviours); i++)
 		if (!strcmp(vkt_mock_behaviours[i].name, name))
 			return &vkt_mock_behaviours[i];
 	return NULL;

@@ -26,8 +26,8 @@ struct vkt_mock_behaviour {
 	int open_error;		/* open_device fails with this */
 };
 
-extern const struct vkt_mock_behaviour vkt_mock_behaviours[];
-extern const unsigned int vkt_nr_mock_behaviours;
+#define VKT_NR_MOCKS	5
+extern const struct vkt_mock_behaviour vkt_mock_behaviours[VKT_NR_MOCKS];
 
 /* How a mock takes kvm->lock. */
 enum vkt_lock_mode {

@@ -24,14 +24,21 @@ static struct vkt_dev *vkt_ref_dev(struct vkt_env *env, const char *mock,
 					     dev_set_id);
 
 	dev->mock->lock_mode = VKT_LOCK_POLL;
-	/* the VM fd, or the fake's base reference, and VFIO's own */
-	dev->mock->min_users = 2;
 	return dev;
 }
 
-static struct file *vkt_ref_open(struct kunit *test, struct vkt_dev *dev)
+/*
+ * Open the device of a group attached to @vm: the mock then checks that
+ * device->kvm is backed by the @base references everybody else holds plus
+ * VFIO's own.
+ */
+static struct file *vkt_ref_open(struct kunit *test, struct vkt_dev *dev,
+				 unsigned int base)
 {
-	struct file *file = vkt_dev_open(dev);
+	struct file *file;
+
+	dev->mock->min_users = base + 1;
+	file = vkt_dev_open(dev);
 
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file),
 			       "VFIO_GROUP_GET_DEVICE_FD: %ld", PTR_ERR(file));
@@ -64,12 +71,12 @@ static void vfio_kvm_ref_open_holds_one(struct kunit *test)
 	dev->mock->expect_kvm = true;
 	base = vkt_vm_users(vm);
 
-	f1 = vkt_ref_open(test, dev);
+	f1 = vkt_ref_open(test, dev, base);
 	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm->kvm,
 				"device->kvm after the first open");
 	KUNIT_EXPECT_USERS(test, vm, base + 1, "with one device fd open");
 
-	f2 = vkt_ref_open(test, dev);
+	f2 = vkt_ref_open(test, dev, base);
 	KUNIT_EXPECT_USERS(test, vm, base + 1, "with two device fds open");
 	vkt_dev_close(dev, f2);
 	KUNIT_EXPECT_USERS(test, vm, base + 1,
@@ -90,7 +97,7 @@ static void vfio_kvm_ref_last_close_drops(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
 	base = vkt_vm_users(vm);
 
-	vkt_dev_close(dev, vkt_ref_open(test, dev));
+	vkt_dev_close(dev, vkt_ref_open(test, dev, base));
 	KUNIT_EXPECT_USERS(test, vm, base, "after the last close");
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
 			      "device->kvm after the last close");
@@ -111,7 +118,7 @@ static void vkt_ref_dropped_while_open(struct kunit *test, bool release)
 	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
 	dev->mock->expect_kvm = true;
 	base = vkt_vm_users(vm);
-	file = vkt_ref_open(test, dev);
+	file = vkt_ref_open(test, dev, base);
 	KUNIT_ASSERT_VFIO_HOLDS_REF(test, vm, base);
 
 	if (release) {
@@ -122,6 +129,7 @@ static void vkt_ref_dropped_while_open(struct kunit *test, bool release)
 		KUNIT_ASSERT_EQ(test, vkt_vm_del_group(vm, dev), 0);
 		kvfio = 0;
 	}
+	dev->mock->min_users = base - kvfio + 1;
 
 	KUNIT_EXPECT_USERS(test, vm, base - kvfio + 1,
 			   "after KVM dropped the group of the open device");
@@ -161,7 +169,7 @@ static void vfio_kvm_ref_group_moved(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm1, dev), 0);
 	base1 = vkt_vm_users(vm1);
 	base2 = vkt_vm_users(vm2);
-	file = vkt_ref_open(test, dev);
+	file = vkt_ref_open(test, dev, base1);
 	KUNIT_ASSERT_VFIO_HOLDS_REF(test, vm1, base1);
 
 	KUNIT_ASSERT_EQ(test, vkt_vm_del_group(vm1, dev), 0);
@@ -176,7 +184,7 @@ static void vfio_kvm_ref_group_moved(struct kunit *test)
 	KUNIT_EXPECT_USERS(test, vm1, base1,
 			   "of the first VM after the last close");
 
-	file = vkt_ref_open(test, dev);
+	file = vkt_ref_open(test, dev, base2);
 	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm2->kvm,
 				"device->kvm at the next first open");
 	KUNIT_EXPECT_USERS(test, vm2, base2 + 1,
@@ -197,11 +205,32 @@ static void vfio_kvm_ref_no_vm(struct kunit *test)
 	unsigned int base = vkt_vm_users(vm);
 	struct file *file;
 
-	file = vkt_ref_open(test, dev);
+	file = vkt_ref_open(test, dev, base);
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
 			      "device->kvm of a group no VM was attached to");
 	KUNIT_EXPECT_USERS(test, vm, base,
 			   "of a VM the open device's group is not attached to");
+	vkt_dev_close(dev, file);
+}
+
+/* After KVM released the group, the next first open gets no VM. */
+static void vfio_kvm_ref_none_after_release(struct kunit *test)
+{
+	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_vm *vm = vkt_vm_create(env);
+	unsigned int base;
+	struct file *file;
+
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+	vkt_vm_release_kvfio(vm);
+	base = vkt_vm_users(vm);
+
+	file = vkt_ref_open(test, dev, base);
+	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
+			      "device->kvm at an open after KVM released the group");
+	KUNIT_EXPECT_USERS(test, vm, base,
+			   "of the VM that released the group, with the device open");
 	vkt_dev_close(dev, file);
 }
 
@@ -243,7 +272,7 @@ static void vfio_kvm_ref_dying_vm(struct kunit *test)
 	struct file *file;
 
 	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
-	file = vkt_ref_open(test, dev);
+	file = vkt_ref_open(test, dev, 0);
 	if (vkt_dev_kvm(dev)) {
 		/* never let a put reach kvm_destroy_vm() on the fake */
 		refcount_set(&vm->kvm->users_count, VKT_DYING_PIN);
@@ -269,11 +298,11 @@ static void vfio_kvm_ref_dev_set_shared(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, b), 0);
 	base = vkt_vm_users(vm);
 
-	fa = vkt_ref_open(test, a);
+	fa = vkt_ref_open(test, a, base);
 	KUNIT_EXPECT_USERS(test, vm, base + 1, "with the first device of the dev_set open");
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(b),
 			      "device->kvm of the dev_set's device that is not open");
-	fb = vkt_ref_open(test, b);
+	fb = vkt_ref_open(test, b, base);
 	KUNIT_EXPECT_USERS(test, vm, base + 2, "with both devices of the dev_set open");
 	vkt_dev_close(a, fa);
 	KUNIT_EXPECT_USERS(test, vm, base + 1, "after closing the first device of the dev_set");
@@ -301,7 +330,7 @@ static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
 		kunit_skip(test, "needs a real VM: a fake one is never destroyed");
 	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
 	base = vkt_vm_users(vm);
-	file = vkt_ref_open(test, dev);
+	file = vkt_ref_open(test, dev, base);
 	KUNIT_ASSERT_VFIO_HOLDS_REF(test, vm, base);
 
 	vkt_vm_release_kvfio(vm);
@@ -331,6 +360,7 @@ static struct kunit_case vfio_kvm_ref_cases[] = {
 	KUNIT_CASE(vfio_kvm_ref_kept_after_group_del),
 	KUNIT_CASE(vfio_kvm_ref_group_moved),
 	KUNIT_CASE(vfio_kvm_ref_no_vm),
+	KUNIT_CASE(vfio_kvm_ref_none_after_release),
 	KUNIT_CASE(vfio_kvm_ref_open_fails),
 	KUNIT_CASE(vfio_kvm_ref_dying_vm),
 	KUNIT_CASE(vfio_kvm_ref_dev_set_shared),

@@ -14,7 +14,7 @@
 #   KSRC=dir           a kernel source tree of your own instead
 #   KERNEL_PATCHES=".." patches applied before building, reverted afterwards
 #   LOCKDEP=y|n        CONFIG_PROVE_LOCKING (default y)
-#   KVM=real|auto|fake which KVM the cases use (default real: fail without)
+#   KVM_MODE=real|auto|fake which KVM the cases use (default real: fail without)
 #   RESULTS=file.json  kunit.py JSON results; the guest log goes beside it
 #   CACHE=dir          sources, build trees, ccache, results
 #   BOOTS="g1 g2"      kunit.py filter_globs (suite.case), one boot each:
@@ -32,7 +32,7 @@ KVER=${KVER:-6.12}
 KSRC=${KSRC:-}
 KERNEL_PATCHES=${KERNEL_PATCHES:-}
 LOCKDEP=${LOCKDEP:-y}
-KVM=${KVM:-real}
+KVM_MODE=${KVM_MODE:-real}
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
 BOOTS=${BOOTS:-}
 JOBS=${JOBS:-$(nproc)}
@@ -43,7 +43,7 @@ say() { printf '[vfio-kvm %4ds] %s\n' $(($(date +%s) - t0)) "$*"; }
 fail_setup() { echo "run.sh: error: $*" >&2; exit 2; }
 
 case "$LOCKDEP" in y|n) ;; *) fail_setup "LOCKDEP must be y or n, not '$LOCKDEP'";; esac
-case "$KVM" in real|auto|fake) ;; *) fail_setup "KVM must be real, auto or fake, not '$KVM'";; esac
+case "$KVM_MODE" in real|auto|fake) ;; *) fail_setup "KVM_MODE must be real, auto or fake, not '$KVM_MODE'";; esac
 patches=()
 for p in $KERNEL_PATCHES; do
 	[ -f "$p" ] || fail_setup "KERNEL_PATCHES: no such file: $p"
@@ -92,7 +92,7 @@ export CCACHE_DIR="$CACHE/ccache"
 export CCACHE_BASEDIR="$tree"
 cc="ccache gcc"
 
-say "kernel: ${KSRC:-Debian linux-source-$KVER $(vkt_debian_version "$KVER")}, lockdep $LOCKDEP, KVM $KVM${patches:+, patches: ${patches[*]##*/}}"
+say "kernel: ${KSRC:-Debian linux-source-$KVER $(vkt_debian_version "$KVER")}, lockdep $LOCKDEP, KVM $KVM_MODE${patches:+, patches: ${patches[*]##*/}}"
 say "configuring $build"
 (cd "$tree" && "${kunit[@]}" config "${common[@]}" "${kconfig[@]}" \
 	--make_options "CC=$cc") > "$build/config.log" 2>&1 || {
@@ -104,7 +104,7 @@ say "building (log: $build/build.log)"
 vkt_build "$tree" "$build" "$cc" "$JOBS" || fail_setup "kernel build failed (log: $build/build.log)"
 
 exec_args=(exec "${common[@]}" "--timeout=$TIMEOUT"
-	   --kernel_args "vfio_kvm_kunit.kvm=$KVM")
+	   --kernel_args "vfio_kvm_kunit.kvm=$KVM_MODE")
 boots=($BOOTS)
 [ ${#boots[@]} -gt 0 ] || boots=("")
 rm -f "$RESULTS" "$guest_log" "${RESULTS%.json}".boot*.json

@@ -59,12 +59,15 @@ def parse_log(path):
 		return [], False
 	for raw in lines:
 		line = PREFIX.sub('', raw, count=1).rstrip()
-		if KTAP.search(line):
-			seen_ktap = True
-			stack, diag = [], []
-			continue
 		indent = len(line) - len(line.lstrip(' '))
 		text = line.strip()
+		if KTAP.match(text):
+			seen_ktap = True
+			if indent == 0:		# a new boot
+				stack, diag = [], []
+			continue
+		# "# Subtest: name" is printed at the indentation of the group's
+		# cases, its result line four columns to the left
 		m = SUBTEST.match(text)
 		if m:
 			stack = [s for s in stack if s[0] < indent]
@@ -74,11 +77,11 @@ def parse_log(path):
 		m = RESULT.match(text)
 		if m:
 			ok, name, directive, reason = m.groups()
-			if stack and stack[-1] == (indent, name):
+			if stack and stack[-1] == (indent + 4, name):
 				stack.pop()
 				diag = []
 				continue
-			parents = [s[1] for s in stack if s[0] < indent]
+			parents = [s[1] for s in stack if s[0] <= indent]
 			status = 'PASS' if ok == 'ok' else 'FAIL'
 			if directive and directive.upper() == 'SKIP':
 				status = 'SKIP'
