@@ -6,6 +6,7 @@
 #                (KVER=6.12|6.1, KSRC=your tree, KERNEL_PATCHES="a.patch ...",
 #                LOCKDEP=y|n, KVM_MODE=real|auto|fake, RESULTS=file.json, CACHE=dir)
 #   make test    the acceptance matrix against the expected outcomes (CI)
+#   make mutants the revert and the mutants of the fix against plain 6.12
 #   make clean-cache   remove the cache (sources, build trees, ccache)
 
 CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vfio-kvm-kunit
@@ -13,13 +14,17 @@ export CACHE KVER KSRC KERNEL_PATCHES LOCKDEP KVM_MODE RESULTS BOOTS MATRIX
 
 TOOLS := tools/testing/vfio_kvm
 
-.PHONY: run test clean-cache
+.PHONY: run test mutants clean-cache
 
 run:
 	@$(TOOLS)/run.sh
 
 test:
 	@$(TOOLS)/matrix.sh
+
+mutants:
+	@MATRIX="6.12 $$(awk '$$4 == "killed" {print $$1}' $(TOOLS)/matrix.txt)" \
+		$(TOOLS)/matrix.sh
 
 clean-cache:
 	rm -rf "$(CACHE)"

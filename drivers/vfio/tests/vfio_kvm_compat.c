@@ -20,7 +20,7 @@
 unsigned long vkt_compat_user_map(struct kunit *test, size_t size)
 {
 #ifdef MODULE
-	kunit_skip(test, "6.1 does not export mm_alloc(): the suites need user memory for ioctl arguments, build them in (=y)");
+	vkt_skip(test, "6.1 does not export mm_alloc(): the suites need user memory for ioctl arguments, build them in (=y)");
 	return 0;
 #else
 	unsigned long addr;

@@ -22,6 +22,7 @@
 #include <linux/sched/mm.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/kvm.h>
+#include <kunit/kunit_thread.h>
 
 #include "vfio_kvm_compat.h"
 #include "vfio_kvm_env.h"
@@ -52,7 +53,7 @@ void vkt_set_wedged(const char *why)
 void vkt_skip_if_wedged(struct kunit *test)
 {
 	if (vkt_wedged())
-		kunit_skip(test, "an earlier case left a thread stuck (%s): VFIO or KVM may hold locks forever",
+		vkt_skip(test, "an earlier case left a thread stuck (%s): VFIO or KVM may hold locks forever",
 			   vkt_wedge_why);
 }
 
@@ -77,7 +78,9 @@ int vkt_suite_init(struct kunit_suite *suite)
 
 void vkt_suite_exit(struct kunit_suite *suite)
 {
-	platform_driver_unregister(&vkt_driver);
+	/* a wedged case left devices bound to it */
+	if (!vkt_wedged())
+		platform_driver_unregister(&vkt_driver);
 }
 
 /*
@@ -583,14 +586,11 @@ static void vkt_vm_destroy(struct vkt_vm *vm)
 
 /* ---- the environment ---------------------------------------------------- */
 
-static void vkt_env_teardown(struct vkt_env *env)
+static int vkt_env_teardown_fn(void *data)
 {
+	struct vkt_env *env = data;
 	int i;
 
-	if (vkt_wedged()) {
-		kunit_info(env->test, "suite wedged: leaving this case's devices, VMs and files behind");
-		return;
-	}
 	for (i = 0; i < VKT_MAX_FILES; i++)
 		if (env->files[i])
 			__fput_sync(env->files[i]);
@@ -602,6 +602,33 @@ static void vkt_env_teardown(struct vkt_env *env)
 		vkt_dev_destroy(&env->devs[i]);
 	if (!IS_ERR_OR_NULL(env->devtmpfs))
 		mntput(env->devtmpfs);
+	return 0;
+}
+
+/*
+ * Release what the case left, from a kthread of its own: the last fput of
+ * a file must run now, and only a kthread can run it synchronously; KUnit
+ * may clean up from a task that is none (a module's loader, or 6.1's
+ * kernel_init after an assertion).
+ */
+static void vkt_env_teardown(struct vkt_env *env)
+{
+	struct kunit_thread *thread;
+
+	if (vkt_wedged()) {
+		kunit_info(env->test, "suite wedged: leaving this case's devices, VMs and files behind");
+		return;
+	}
+	thread = kunit_thread_run(vkt_env_teardown_fn, env, "vkt-teardown");
+	if (IS_ERR(thread)) {
+		vkt_set_wedged("no thread for a case's teardown");
+		return;
+	}
+	if (kunit_thread_join(thread, jiffies + 60 * HZ, NULL)) {
+		vkt_set_wedged("a case's teardown blocked for 60 s");
+		KUNIT_FAIL(env->test, "deadlock: releasing the case's device files, VMs and vfio devices blocked for 60 s");
+		return;
+	}
 	kfree(env);
 }
 

@@ -12,6 +12,7 @@
 #include <linux/vfio.h>
 #include <kunit/test.h>
 
+#include "vfio_kvm_compat.h"
 #include "vfio_kvm_mock.h"
 
 #define VKT_MAX_DEVS	4

@@ -48,9 +48,9 @@ static void vfio_kvm_lock_order(struct kunit *test)
 	unsigned int base;
 
 	if (!IS_ENABLED(CONFIG_PROVE_LOCKING))
-		kunit_skip(test, "lockdep is off (CONFIG_PROVE_LOCKING=n): nothing observes the lock order");
+		vkt_skip(test, "lockdep is off (CONFIG_PROVE_LOCKING=n): nothing observes the lock order");
 	if (!debug_locks)
-		kunit_skip(test, "lockdep already reported in this boot (debug_locks=0) and no longer observes");
+		vkt_skip(test, "lockdep already reported in this boot (debug_locks=0) and no longer observes");
 
 	env = vkt_env_create(test);
 	dev = vkt_dev_create(env, b, NULL);

@@ -327,7 +327,7 @@ static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
 	struct file *file;
 
 	if (!vm->real)
-		kunit_skip(test, "needs a real VM: a fake one is never destroyed");
+		vkt_skip(test, "needs a real VM: a fake one is never destroyed");
 	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
 	base = vkt_vm_users(vm);
 	file = vkt_ref_open(test, dev, base);

@@ -1,13 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The acceptance matrix: build and run the suites on every configuration of
-# matrix.txt and hold each case's outcome against expected.txt.  Prints the
-# matrix as a table and ends with "N passed, N failed", counting cases that
-# met or missed their expected outcome.  Exit status 1 on any miss.
+# The acceptance matrix: build and run the suites on every line of
+# matrix.txt.  A kernel's cases are held against expected.txt; a mutant of
+# the fix is killed when a case that passed on the plain kernel fails or
+# crashes.  Prints the matrix as a table and ends with "N passed, N failed":
+# every case of a kernel line and every mutant is one check that met or
+# missed its expectation.  Exit status 1 on any miss.
 #
-# Environment: CACHE (as for run.sh), MATRIX (only these names, space
-# separated).
+# Environment: CACHE (as for run.sh); MATRIX: only the lines of these names
+# (space separated; a mutant still needs its kernel's line).
 
 set -uo pipefail
 
@@ -20,45 +22,72 @@ t0=$(date +%s)
 met=0
 missed=0
 table=()
+declare -A baseline
 
-while read -r name kernel lockdep boots patches; do
+row() {
+	table+=("$(printf '%-32s %-6s %-9s %5ss  %s' "$@")")
+}
+
+while read -r name kernel lockdep check boots patches; do
 	case "$name" in ''|\#*) continue;; esac
 	if [ -n "${MATRIX:-}" ] && ! [[ " $MATRIX " == *" $name "* ]]; then
 		continue
 	fi
-	[ "$boots" != - ] || boots=
 	kp=
-	if [ "$patches" != - ]; then
-		for p in ${patches//,/ }; do kp+="$here/patches/$p "; done
-	fi
-	echo "=== $name: linux $kernel, lockdep $lockdep${kp:+, patches $patches}"
+	[ "$patches" = - ] || for p in ${patches//,/ }; do kp+="$here/patches/$p "; done
+	[ "$boots" != - ] || boots=
+	echo
+	echo "=== $name: linux $kernel, lockdep $lockdep${kp:+, patches: $patches}"
+	log="$out/$name.log"
 	start=$(date +%s)
 	KVER=$kernel LOCKDEP=$lockdep BOOTS=${boots//,/ } KERNEL_PATCHES=$kp \
 		RESULTS="$out/$name.json" "$here/run.sh"
 	rc=$?
 	secs=$(($(date +%s) - start))
-	if [ $rc -eq 2 ]; then
-		echo "=== $name: setup, build or boot failed"
-		table+=("$(printf '%-18s %-22s %5ss  %s' "$name" "setup failed" $secs "see above")")
-		missed=$((missed + 1))
-		continue
-	fi
-	check=$(python3 "$here/vkt_results.py" check "$here/expected.txt" \
-		"$out/$name.log" "$kernel" "$lockdep")
-	echo "--- $name: each case against expected.txt"
-	echo "$check"
-	counts=$(tail -1 <<< "$check")
-	m=${counts%% passed*}
-	x=${counts#*passed, }
-	x=${x%% failed*}
-	met=$((met + m))
-	missed=$((missed + x))
-	table+=("$(printf '%-18s %-22s %5ss' "$name" "$m met, $x missed" $secs)")
+
+	case "$check" in
+	expected)
+		if [ $rc -eq 2 ]; then
+			row "$name" "$kernel" "SETUP" $secs "setup, build or boot failed"
+			missed=$((missed + 1))
+			continue
+		fi
+		result=$(python3 "$here/vkt_results.py" check "$here/expected.txt" \
+			 "$log" "$kernel" "$lockdep")
+		echo "--- $name: every case against expected.txt"
+		echo "$result"
+		counts=$(tail -1 <<< "$result")
+		m=${counts%% passed*}
+		x=${counts#*passed, }
+		x=${x%% failed*}
+		met=$((met + m))
+		missed=$((missed + x))
+		[ "$lockdep" = y ] && [ -z "$kp" ] && baseline[$kernel]=$log
+		row "$name" "$kernel" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $secs "$m cases as expected, $x not"
+		;;
+	killed)
+		base=${baseline[$kernel]:-}
+		if [ -z "$base" ]; then
+			row "$name" "$kernel" "NO-BASE" $secs "no plain $kernel line before it"
+			missed=$((missed + 1))
+			continue
+		fi
+		killer=
+		[ $rc -eq 2 ] || killer=$(python3 "$here/vkt_results.py" killed "$base" "$log")
+		if [ -n "$killer" ]; then
+			row "$name" "$kernel" "killed" $secs "$killer"
+			met=$((met + 1))
+		else
+			row "$name" "$kernel" "SURVIVED" $secs "$([ $rc -eq 2 ] && echo 'setup, build or boot failed' || echo 'every case passed: a case is missing')"
+			missed=$((missed + 1))
+		fi
+		;;
+	esac
 done < "$here/matrix.txt"
 
 echo
 echo "=== matrix ($(($(date +%s) - t0)) s)"
-printf '%-18s %-22s %6s\n' configuration "cases vs expected" time
+printf '%-32s %-6s %-9s %6s  %s\n' "kernel or mutant" linux outcome time "cases / killing case"
 printf '%s\n' "${table[@]}"
 echo "$met passed, $missed failed"
 [ $missed -eq 0 ]

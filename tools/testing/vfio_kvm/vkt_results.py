@@ -13,6 +13,9 @@
 #   vkt_results.py check EXPECTED GUEST.log KERNEL LOCKDEP
 #       one line per case: expected and actual outcome; exit 1 on a miss;
 #       ends with "N passed, N failed"
+#   vkt_results.py killed BASE.log MUTANT.log
+#       the first case that passed in BASE.log and did not in MUTANT.log,
+#       with its message; nothing if there is none
 
 import fnmatch
 import json
@@ -23,6 +26,7 @@ RESULT = re.compile(r'^(not ok|ok) \d+ (\S+)(?:\s+#\s*(\S+)\s*(.*))?$')
 SUBTEST = re.compile(r'^# Subtest: (\S+)$')
 PREFIX = re.compile(r'^(\[\s*\d+\.\d+\]\s)?')
 KTAP = re.compile(r'K?TAP version \d+')
+SAID_SKIP = re.compile(r'^\S+: SKIP (.*)$')
 
 # How the lines a kernel prints when something is wrong begin: lockdep and
 # WARN (WARNING:), BUG: (sleeping in atomic context among them), refcount_t
@@ -39,14 +43,15 @@ class Case:
 		self.diag = diag
 
 	def why(self):
+		"""The skip reason, or the message of the first failed check."""
 		if self.status == 'SKIP':
 			return self.reason
+		failed = False
 		for line in self.diag:
 			if 'EXPECTATION FAILED' in line or 'ASSERTION FAILED' in line:
-				continue
-			if line.startswith('Expected ') or line.startswith('    '):
-				continue
-			return line
+				failed = True
+			elif failed and line and not line.startswith(('Expected ', ' ')):
+				return line
 		return self.diag[0] if self.diag else ''
 
 
@@ -85,16 +90,22 @@ def parse_log(path):
 			status = 'PASS' if ok == 'ok' else 'FAIL'
 			if directive and directive.upper() == 'SKIP':
 				status = 'SKIP'
+			# 6.1 prints a skipped parameter as "ok": the suites say
+			# "SKIP reason" in a line of their own
+			said = [m.group(1) for m in map(SAID_SKIP.match, diag) if m]
+			if status == 'PASS' and said:
+				status, reason = 'SKIP', said[0]
 			cases.append(Case('.'.join(parents + [name]), status,
 					  reason or '', diag))
 			diag = []
 			continue
-		if text.startswith('# ') and seen_ktap:
-			msg = text[2:]
-			msg = re.sub(r'^\S+: (?=(EXPECTATION|ASSERTION) FAILED)', '', msg)
-			diag.append(msg)
-		elif seen_ktap and text and diag and indent >= 4 and not text.startswith('['):
-			diag.append(text)
+		if not seen_ktap:
+			continue
+		if text.startswith('# '):
+			diag.append(re.sub(r'^\S+: (?=(EXPECTATION|ASSERTION) FAILED)', '', text[2:]))
+		elif diag and text:
+			# a check's "Expected" lines and its message
+			diag.append(line if indent > 4 else text)
 	# suites still open: a crash or a hang cut them off
 	crashed = [s[1] for s in stack]
 	if crashed:
@@ -195,7 +206,19 @@ def cmd_check(expected, log, kernel, lockdep):
 	return 1 if missed else 0
 
 
+def cmd_killed(base, mutant):
+	passed = {c.name for c in parse_log(base)[0] if c.status == 'PASS'}
+	cases, _ = parse_log(mutant)
+	for c in cases:
+		if c.status == 'CRASH' or (c.status == 'FAIL' and c.name in passed):
+			print('%s: %s' % (c.name, c.why()[:100]))
+			return 0
+	return 0
+
+
 def main(argv):
+	if len(argv) == 3 and argv[0] == 'killed':
+		return cmd_killed(argv[1], argv[2])
 	if len(argv) >= 3 and argv[0] == 'run':
 		return cmd_run(argv[1], argv[2], argv[3:])
 	if len(argv) == 5 and argv[0] == 'check':
