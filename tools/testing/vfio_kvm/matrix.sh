@@ -15,6 +15,7 @@ set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
+MATRIX=$(echo ${MATRIX:-})
 export CACHE
 out="$CACHE/results/matrix"
 mkdir -p "$out"
