@@ -10,7 +10,7 @@
 #   make clean-cache   remove the cache (sources, build trees, ccache)
 
 CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vfio-kvm-kunit
-export CACHE KVER KSRC KERNEL_PATCHES LOCKDEP KVM_MODE RESULTS BOOTS MATRIX
+export CACHE KVER KSRC KERNEL_PATCHES LOCKDEP KVM_MODE RESULTS BOOTS SELFTEST MATRIX
 
 TOOLS := tools/testing/vfio_kvm
 
@@ -23,7 +23,7 @@ test:
 	@$(TOOLS)/matrix.sh
 
 mutants:
-	@MATRIX="6.12 $$(awk '$$4 == "killed" {print $$1}' $(TOOLS)/matrix.txt)" \
+	@MATRIX="6.12 $$(awk '$$5 == "killed" {print $$1}' $(TOOLS)/matrix.txt)" \
 		$(TOOLS)/matrix.sh
 
 clean-cache:

@@ -11,7 +11,6 @@
  * and KVM accept, by one KUnit resource when the case ends.
  */
 #include <linux/dcache.h>
-#include <linux/debug_locks.h>
 #include <linux/delay.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
@@ -22,6 +21,7 @@
 #include <linux/sched/mm.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/kvm.h>
+#include <kunit/kunit_reports.h>
 #include <kunit/kunit_thread.h>
 
 #include "vfio_kvm_compat.h"
@@ -87,41 +87,26 @@ void vkt_suite_exit(struct kunit_suite *suite)
  * Every case fails on a kernel report printed while it ran, teardown
  * included: a resource allocated first is released last.
  */
-struct vkt_case_watch {
-	struct kunit *test;
-	bool lockdep;
-	bool warned;
-};
-
 static int vkt_watch_init(struct kunit_resource *res, void *context)
 {
-	struct vkt_case_watch *w = context;
-
-	w->lockdep = IS_ENABLED(CONFIG_PROVE_LOCKING) && debug_locks;
-	w->warned = test_taint(TAINT_WARN);
-	res->data = w;
+	res->data = context;
 	return 0;
 }
 
 static void vkt_watch_free(struct kunit_resource *res)
 {
-	struct vkt_case_watch *w = res->data;
+	struct kunit_reports *reports = res->data;
 
-	KUNIT_EXPECT_FALSE_MSG(w->test, w->lockdep && !debug_locks,
-			       "lockdep reported a locking problem during this case (debug_locks dropped to 0): the kernel log has the lock chain");
-	KUNIT_EXPECT_FALSE_MSG(w->test, !w->warned && test_taint(TAINT_WARN),
-			       "a WARN fired during this case: the kernel log has it");
+	kunit_expect_no_report(reports->test, reports, "while the case ran");
 }
 
 int vkt_case_init(struct kunit *test)
 {
-	struct vkt_case_watch *w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	struct kunit_reports *reports = kunit_reports_watch(test);
 
-	if (!w)
-		return -ENOMEM;
-	w->test = test;
+	test->priv = reports;
 	if (!kunit_alloc_resource(test, vkt_watch_init, vkt_watch_free,
-				  GFP_KERNEL, w))
+				  GFP_KERNEL, reports))
 		return -ENOMEM;
 	return 0;
 }

@@ -54,14 +54,15 @@ const struct vkt_mock_behaviour *vkt_mock_find(const char *name)
 	return NULL;
 }
 
-void vkt_mock_init(struct vkt_mock *m, const struct vkt_mock_behaviour *b)
+void vkt_mock_init(struct vkt_mock *mock, const struct vkt_mock_behaviour *b)
 {
-	m->b = b;
-	mutex_init(&m->lock);
-	m->lock_mode = VKT_LOCK_BLOCK;
-	m->poll_ms = 1000;
-	atomic_set(&m->violations, 0);
-	atomic_set(&m->deadlocks, 0);
+	mock->b = b;
+	/* lockdep names the class after this: "&mock->driver_lock" */
+	mutex_init(&mock->driver_lock);
+	mock->lock_mode = VKT_LOCK_BLOCK;
+	mock->poll_ms = 1000;
+	atomic_set(&mock->violations, 0);
+	atomic_set(&mock->deadlocks, 0);
 }
 
 static __printf(2, 3) void vkt_mock_violation(struct vkt_mock *m,
@@ -137,7 +138,7 @@ static int vkt_mock_open_device(struct vfio_device *vdev)
 		return m->b->open_error;
 
 	if (flags & VKT_MOCK_OWN_LOCK)
-		mutex_lock(&m->lock);
+		mutex_lock(&m->driver_lock);
 
 	if (m->gate) {
 		complete(&m->gate->in_open);
@@ -168,7 +169,7 @@ static int vkt_mock_open_device(struct vfio_device *vdev)
 		m->got_kvm = NULL;
 	}
 	if (flags & VKT_MOCK_OWN_LOCK)
-		mutex_unlock(&m->lock);
+		mutex_unlock(&m->driver_lock);
 	return ret;
 }
 
@@ -187,7 +188,7 @@ static void vkt_mock_close_device(struct vfio_device *vdev)
 	vkt_mock_check_kvm(m, kvm, "close_device");
 
 	if (flags & VKT_MOCK_OWN_LOCK)
-		mutex_lock(&m->lock);
+		mutex_lock(&m->driver_lock);
 
 	if (kvm && (flags & VKT_MOCK_LOCK_KVM)) {
 		if (vkt_mock_lock_kvm(m, kvm, "close_device")) {
@@ -205,13 +206,13 @@ static void vkt_mock_close_device(struct vfio_device *vdev)
 	}
 
 	if (flags & VKT_MOCK_OWN_LOCK)
-		mutex_unlock(&m->lock);
+		mutex_unlock(&m->driver_lock);
 	m->open_kvm = NULL;
 }
 
 static void vkt_mock_release(struct vfio_device *vdev)
 {
-	mutex_destroy(&to_vkt_mock(vdev)->lock);
+	mutex_destroy(&to_vkt_mock(vdev)->driver_lock);
 	vkt_compat_release_device(vdev);
 }
 

@@ -50,7 +50,7 @@ struct vkt_gate {
 struct vkt_mock {
 	struct vfio_device vdev;
 	const struct vkt_mock_behaviour *b;
-	struct mutex lock;		/* the driver's own lock */
+	struct mutex driver_lock;	/* the driver's own lock */
 
 	/* set by the case before opening */
 	enum vkt_lock_mode lock_mode;
@@ -59,7 +59,7 @@ struct vkt_mock {
 	bool expect_kvm;		/* a VM is attached at the next open */
 	unsigned int min_users;		/* users_count floor while device->kvm */
 
-	/* what the mock saw, under ->lock */
+	/* what the mock saw */
 	struct kvm *open_kvm;		/* device->kvm at the last open_device */
 	struct kvm *got_kvm;		/* the reference the mock itself holds */
 	unsigned int opens;

@@ -82,7 +82,9 @@ vkt_install_suite() {
 	rsync -r --checksum "$repo/include/kunit/" "$tree/include/kunit/"
 	vkt_hook "$tree/drivers/vfio/Kconfig" 'source "drivers/vfio/tests/Kconfig"'
 	vkt_hook "$tree/drivers/vfio/Makefile" 'obj-y += tests/'
-	vkt_hook "$tree/lib/kunit/Makefile" 'obj-$(CONFIG_KUNIT) += kunit_thread.o'
+	vkt_hook "$tree/lib/kunit/Makefile" 'obj-$(CONFIG_KUNIT) += kunit_thread.o kunit_reports.o'
+	vkt_hook "$tree/lib/kunit/Makefile" 'obj-$(CONFIG_KUNIT_REPORTS_TEST) += kunit_reports_test.o'
+	vkt_hook "$tree/lib/kunit/Kconfig" 'source "lib/kunit/Kconfig.reports"'
 }
 
 vkt_apply_patches() {

@@ -17,6 +17,8 @@
 #   KVM_MODE=real|auto|fake which KVM the cases use (default real: fail without)
 #   RESULTS=file.json  kunit.py JSON results; the guest log goes beside it
 #   CACHE=dir          sources, build trees, ccache, results
+#   SELFTEST=y         also build the self-tests of the KUnit report capture
+#                      (CONFIG_KUNIT_REPORTS_TEST)
 #   BOOTS="g1 g2"      kunit.py filter_globs (suite.case), one boot each:
 #                      lockdep reports once per boot (default: one boot, all)
 #
@@ -35,6 +37,7 @@ LOCKDEP=${LOCKDEP:-y}
 KVM_MODE=${KVM_MODE:-real}
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
 BOOTS=${BOOTS:-}
+SELFTEST=${SELFTEST:-n}
 JOBS=${JOBS:-$(nproc)}
 TIMEOUT=${TIMEOUT:-900}
 
@@ -43,6 +46,7 @@ say() { printf '[vfio-kvm %4ds] %s\n' $(($(date +%s) - t0)) "$*"; }
 fail_setup() { echo "run.sh: error: $*" >&2; exit 2; }
 
 case "$LOCKDEP" in y|n) ;; *) fail_setup "LOCKDEP must be y or n, not '$LOCKDEP'";; esac
+case "$SELFTEST" in y|n) ;; *) fail_setup "SELFTEST must be y or n, not '$SELFTEST'";; esac
 case "$KVM_MODE" in real|auto|fake) ;; *) fail_setup "KVM_MODE must be real, auto or fake, not '$KVM_MODE'";; esac
 patches=()
 for p in $KERNEL_PATCHES; do
@@ -88,6 +92,7 @@ kunit=(python3 tools/testing/kunit/kunit.py)
 common=(--arch=x86_64 "--build_dir=$build" "--qemu_config=$here/qemu_x86_64.py")
 kconfig=(--kunitconfig=drivers/vfio/tests/.kunitconfig)
 [ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
+[ "$SELFTEST" = n ] || kconfig+=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=y)
 export CCACHE_DIR="$CACHE/ccache"
 export CCACHE_BASEDIR="$tree"
 cc="ccache gcc"
