@@ -150,7 +150,7 @@ static struct file *vkt_take_fd(int fd)
 	return file ?: ERR_PTR(-EBADF);
 }
 
-static struct file *vkt_open_node(struct vkt_env *env, const char *path)
+struct file *vkt_open_node(struct vkt_env *env, const char *path)
 {
 	return file_open_root_mnt(env->devtmpfs, path, O_RDWR, 0);
 }
@@ -185,39 +185,128 @@ void vkt_env_leave(struct vkt_env *env, int actor)
 
 /* ---- mock vfio devices -------------------------------------------------- */
 
-static void vkt_track(struct vkt_env *env, struct file *file, bool add)
+static struct vkt_open *vkt_find_open(struct vkt_env *env, struct file *file)
 {
 	int i;
 
-	mutex_lock(&env->files_lock);
-	for (i = 0; i < VKT_MAX_FILES; i++) {
-		if (env->files[i] == (add ? NULL : file)) {
-			env->files[i] = add ? file : NULL;
-			break;
-		}
-	}
-	mutex_unlock(&env->files_lock);
-	WARN_ON_ONCE(add && i == VKT_MAX_FILES);
+	for (i = 0; i < VKT_MAX_FILES; i++)
+		if (env->files[i].file == file)
+			return &env->files[i];
+	return NULL;
 }
 
-struct vkt_dev *vkt_dev_create(struct vkt_env *env,
+static void vkt_track(struct vkt_env *env, struct file *file, bool add)
+{
+	struct vkt_open *open;
+
+	mutex_lock(&env->files_lock);
+	open = vkt_find_open(env, add ? NULL : file);
+	if (open) {
+		open->file = add ? file : NULL;
+		open->vm = NULL;
+	}
+	mutex_unlock(&env->files_lock);
+	WARN_ON_ONCE(add && !open);
+}
+
+/* The case added @file to @vm (NULL: removed it from KVM). */
+static void vkt_track_vm(struct vkt_env *env, struct file *file,
+			 struct vkt_vm *vm)
+{
+	struct vkt_open *open;
+
+	if (current != env->actors[0])
+		return;
+	mutex_lock(&env->files_lock);
+	open = vkt_find_open(env, file);
+	if (open)
+		open->vm = vm;
+	mutex_unlock(&env->files_lock);
+}
+
+static void vkt_dev_report(struct vkt_dev *dev);
+
+const char *vkt_path_name(enum vkt_path path)
+{
+	return path == VKT_PATH_CDEV ? "cdev" : "group";
+}
+
+void vkt_param_desc(const struct vkt_param *param, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s-%s", vkt_path_name(param->path),
+		 param->b->name);
+}
+
+void vkt_skip_unless_path(struct kunit *test, enum vkt_path path)
+{
+	if (path == VKT_PATH_CDEV && !IS_ENABLED(CONFIG_VFIO_DEVICE_CDEV))
+		vkt_skip(test, "no device cdev path: CONFIG_VFIO_DEVICE_CDEV is off or older than 6.6");
+}
+
+/* The group path: the group in a type1 container of its own. */
+static void vkt_dev_open_group(struct vkt_dev *dev)
+{
+	struct kunit *test = dev->env->test;
+	void __user *uarg = vkt_uarg(dev->env);
+	struct iommu_group *iommu_group;
+	char path[32];
+	long ret;
+
+	iommu_group = iommu_group_get(&dev->pdev->dev);
+	KUNIT_ASSERT_NOT_NULL(test, iommu_group);
+	snprintf(path, sizeof(path), "vfio/%d", iommu_group_id(iommu_group));
+	iommu_group_put(iommu_group);
+
+	dev->group = vkt_open_node(dev->env, path);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->group), "open %s: %ld", path,
+			       PTR_ERR(dev->group));
+	dev->group_fd = vkt_install(dev->group);
+	KUNIT_ASSERT_GE(test, dev->group_fd, 0);
+
+	dev->container = vkt_open_node(dev->env, "vfio/vfio");
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->container),
+			       "open vfio/vfio: %ld", PTR_ERR(dev->container));
+	dev->container_fd = vkt_install(dev->container);
+	KUNIT_ASSERT_GE(test, dev->container_fd, 0);
+
+	KUNIT_ASSERT_EQ(test, put_user(dev->container_fd, (int __user *)uarg), 0);
+	ret = vkt_ioctl(dev->group, VFIO_GROUP_SET_CONTAINER,
+			(unsigned long)uarg);
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "VFIO_GROUP_SET_CONTAINER: %ld", ret);
+	ret = vkt_ioctl(dev->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "VFIO_SET_IOMMU(TYPE1v2): %ld", ret);
+}
+
+/* The cdev path: an iommufd to bind to; the group stays closed. */
+static void vkt_dev_open_iommufd(struct vkt_dev *dev)
+{
+	struct kunit *test = dev->env->test;
+
+	dev->iommufd = vkt_open_node(dev->env, "iommu");
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->iommufd), "open iommu: %ld",
+			       PTR_ERR(dev->iommufd));
+	dev->iommufd_fd = vkt_install(dev->iommufd);
+	KUNIT_ASSERT_GE(test, dev->iommufd_fd, 0);
+}
+
+struct vkt_dev *vkt_dev_create(struct vkt_env *env, enum vkt_path path,
 			       const struct vkt_mock_behaviour *b,
 			       void *dev_set_id)
 {
 	struct kunit *test = env->test;
-	struct iommu_group *iommu_group;
-	void __user *uarg = vkt_uarg(env);
 	struct platform_device *pdev;
 	struct vkt_dev *dev;
 	struct vkt_mock *m;
-	char path[32];
 	long ret;
 
+	vkt_skip_unless_path(test, path);
 	KUNIT_ASSERT_LT(test, env->nr_devs, VKT_MAX_DEVS);
 	dev = &env->devs[env->nr_devs++];
 	dev->env = env;
+	dev->path = path;
 	dev->group_fd = -1;
 	dev->container_fd = -1;
+	dev->iommufd_fd = -1;
 
 	pdev = platform_device_register_simple(VKT_DRV_NAME, PLATFORM_DEVID_AUTO,
 					       NULL, 0);
@@ -243,30 +332,49 @@ struct vkt_dev *vkt_dev_create(struct vkt_env *env,
 			    "vfio_register_emulated_iommu_dev(): %ld", ret);
 	dev->registered = true;
 
-	iommu_group = iommu_group_get(&pdev->dev);
-	KUNIT_ASSERT_NOT_NULL(test, iommu_group);
-	snprintf(path, sizeof(path), "vfio/%d", iommu_group_id(iommu_group));
-	iommu_group_put(iommu_group);
-
-	dev->group = vkt_open_node(env, path);
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->group), "open %s: %ld", path,
-			       PTR_ERR(dev->group));
-	dev->group_fd = vkt_install(dev->group);
-	KUNIT_ASSERT_GE(test, dev->group_fd, 0);
-
-	dev->container = vkt_open_node(env, "vfio/vfio");
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->container),
-			       "open vfio/vfio: %ld", PTR_ERR(dev->container));
-	dev->container_fd = vkt_install(dev->container);
-	KUNIT_ASSERT_GE(test, dev->container_fd, 0);
-
-	KUNIT_ASSERT_EQ(test, put_user(dev->container_fd, (int __user *)uarg), 0);
-	ret = vkt_ioctl(dev->group, VFIO_GROUP_SET_CONTAINER,
-			(unsigned long)uarg);
-	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "VFIO_GROUP_SET_CONTAINER: %ld", ret);
-	ret = vkt_ioctl(dev->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
-	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "VFIO_SET_IOMMU(TYPE1v2): %ld", ret);
+	if (path == VKT_PATH_CDEV)
+		vkt_dev_open_iommufd(dev);
+	else
+		vkt_dev_open_group(dev);
 	return dev;
+}
+
+/* open("/dev/vfio/devices/vfioN"): a device file, not bound yet. */
+struct file *vkt_dev_cdev_open(struct vkt_dev *dev)
+{
+	char path[48];
+	struct file *file;
+
+	snprintf(path, sizeof(path), "vfio/devices/%s",
+		 dev_name(&dev->mock->vdev.device));
+	file = vkt_open_node(dev->env, path);
+	if (!IS_ERR(file))
+		vkt_track(dev->env, file, true);
+	return file;
+}
+
+/* VFIO_DEVICE_BIND_IOMMUFD: the cdev path's device open. */
+int vkt_dev_cdev_bind(struct vkt_dev *dev, struct file *file)
+{
+	void __user *uarg = vkt_uarg(dev->env);
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = dev->iommufd_fd,
+	};
+	int ret;
+
+	/* a group-path device being bound on purpose: it gets one now */
+	if (!dev->iommufd) {
+		vkt_dev_open_iommufd(dev);
+		bind.iommufd = dev->iommufd_fd;
+	}
+	if (copy_to_user(uarg, &bind, sizeof(bind)))
+		return -EFAULT;
+	ret = vkt_ioctl(file, VFIO_DEVICE_BIND_IOMMUFD, (unsigned long)uarg);
+	if (!ret)
+		dev->bound = file;
+	vkt_dev_report(dev);
+	return ret;
 }
 
 /* Fail the case with what a mock saw, once per mock; from the case only. */
@@ -286,13 +394,33 @@ static void vkt_dev_report(struct vkt_dev *dev)
 	atomic_set(&m->deadlocks, 0);
 }
 
-/* VFIO_GROUP_GET_DEVICE_FD: the real device open path. */
+/*
+ * The real device open path: VFIO_GROUP_GET_DEVICE_FD, or on the cdev path
+ * open, KVM_DEV_VFIO_FILE_ADD when a VM is attached, and
+ * VFIO_DEVICE_BIND_IOMMUFD.
+ */
 struct file *vkt_dev_open(struct vkt_dev *dev)
 {
 	struct vkt_env *env = dev->env;
 	const char *name = dev_name(&dev->pdev->dev);
 	void __user *uarg = vkt_uarg(env);
+	struct vkt_vm *vm = READ_ONCE(dev->attached);
 	struct file *file;
+	int ret;
+
+	if (dev->path == VKT_PATH_CDEV) {
+		file = vkt_dev_cdev_open(dev);
+		if (IS_ERR(file))
+			return file;
+		ret = vm ? vkt_vm_add_file(vm, file) : 0;
+		if (!ret)
+			ret = vkt_dev_cdev_bind(dev, file);
+		if (ret) {
+			vkt_dev_close(dev, file);
+			return ERR_PTR(ret);
+		}
+		return file;
+	}
 
 	if (copy_to_user(uarg, name, strlen(name) + 1))
 		return ERR_PTR(-EFAULT);
@@ -307,6 +435,18 @@ struct file *vkt_dev_open(struct vkt_dev *dev)
 /* The last fput of a device file: the real device close path. */
 void vkt_dev_close(struct vkt_dev *dev, struct file *file)
 {
+	struct vkt_open *open;
+	struct vkt_vm *vm;
+
+	mutex_lock(&dev->env->files_lock);
+	open = vkt_find_open(dev->env, file);
+	vm = open ? open->vm : NULL;
+	mutex_unlock(&dev->env->files_lock);
+	if (vm)
+		vkt_vm_del_file(vm, file);
+
+	if (dev->bound == file)
+		dev->bound = NULL;
 	vkt_track(dev->env, file, false);
 	__fput_sync(file);
 	vkt_dev_report(dev);
@@ -321,6 +461,7 @@ static void vkt_dev_destroy(struct vkt_dev *dev)
 {
 	vkt_close_installed(&dev->group_fd, &dev->group);
 	vkt_close_installed(&dev->container_fd, &dev->container);
+	vkt_close_installed(&dev->iommufd_fd, &dev->iommufd);
 	if (dev->registered)
 		vfio_unregister_group_dev(&dev->mock->vdev);
 	if (dev->mock)
@@ -437,10 +578,8 @@ int vkt_vm_create_kvfio(struct vkt_vm *vm)
 	struct file *file;
 	int ret;
 
-	if (!vm->real) {
-		vm->groups_released = false;
+	if (!vm->real)
 		return 0;
-	}
 	if (copy_to_user(uarg, &cd, sizeof(cd)))
 		return -EFAULT;
 	ret = vkt_ioctl(vm->vm_file, KVM_CREATE_DEVICE, (unsigned long)uarg);
@@ -455,7 +594,11 @@ int vkt_vm_create_kvfio(struct vkt_vm *vm)
 	return 0;
 }
 
-static int vkt_vm_set_group(struct vkt_vm *vm, struct vkt_dev *dev, u64 op)
+/*
+ * KVM_DEV_VFIO_GROUP_ADD/_DEL (KVM_DEV_VFIO_FILE_* since 6.6, same values)
+ * with an fd of @file.
+ */
+static int vkt_vm_set_file(struct vkt_vm *vm, struct file *file, u64 op)
 {
 	void __user *uarg = vkt_uarg(vm->env);
 	struct kvm_device_attr attr = {
@@ -463,40 +606,98 @@ static int vkt_vm_set_group(struct vkt_vm *vm, struct vkt_dev *dev, u64 op)
 		.attr = op,
 		.addr = (u64)(unsigned long)uarg + sizeof(attr),
 	};
+	int fd, ret;
 
+	if (!vm->kvfio)
+		return -ENODEV;
+	fd = vkt_install(file);
+	if (fd < 0)
+		return fd;
 	if (copy_to_user(uarg, &attr, sizeof(attr)) ||
-	    put_user(dev->group_fd, (int __user *)(uarg + sizeof(attr))))
-		return -EFAULT;
-	return vkt_ioctl(vm->kvfio, KVM_SET_DEVICE_ATTR, (unsigned long)uarg);
+	    put_user(fd, (int __user *)(uarg + sizeof(attr))))
+		ret = -EFAULT;
+	else
+		ret = vkt_ioctl(vm->kvfio, KVM_SET_DEVICE_ATTR,
+				(unsigned long)uarg);
+	close_fd(fd);
+	return ret;
 }
 
-/* KVM_DEV_VFIO_GROUP_ADD, or for a fake VM what kvm_vfio_file_add() does. */
-int vkt_vm_add_group(struct vkt_vm *vm, struct vkt_dev *dev)
+static int vkt_fake_slot(struct vkt_vm *vm, struct file *file)
 {
-	int i = dev - vm->env->devs;
+	int i;
 
-	if (vm->real)
-		return vkt_vm_set_group(vm, dev, KVM_DEV_VFIO_GROUP_ADD);
-	if (vm->groups[i])
+	for (i = 0; i < ARRAY_SIZE(vm->files); i++)
+		if (vm->files[i] == file)
+			return i;
+	return -1;
+}
+
+/* KVM_DEV_VFIO_FILE_ADD, or for a fake VM what kvm_vfio_file_add() does. */
+int vkt_vm_add_file(struct vkt_vm *vm, struct file *file)
+{
+	int i;
+
+	if (vm->real) {
+		i = vkt_vm_set_file(vm, file, KVM_DEV_VFIO_GROUP_ADD);
+		if (!i)
+			vkt_track_vm(vm->env, file, vm);
+		return i;
+	}
+	if (vkt_fake_slot(vm, file) >= 0)
 		return -EEXIST;
-	vm->groups[i] = get_file(dev->group);
-	vfio_file_set_kvm(dev->group, vm->kvm);
+	i = vkt_fake_slot(vm, NULL);
+	if (i < 0)
+		return -ENOSPC;
+	vm->files[i] = get_file(file);
+	vfio_file_set_kvm(file, vm->kvm);
+	vkt_track_vm(vm->env, file, vm);
 	return 0;
 }
 
-/* KVM_DEV_VFIO_GROUP_DEL, or for a fake VM what kvm_vfio_file_del() does. */
-int vkt_vm_del_group(struct vkt_vm *vm, struct vkt_dev *dev)
+/* KVM_DEV_VFIO_FILE_DEL, or for a fake VM what kvm_vfio_file_del() does. */
+int vkt_vm_del_file(struct vkt_vm *vm, struct file *file)
 {
-	int i = dev - vm->env->devs;
+	int i;
 
-	if (vm->real)
-		return vkt_vm_set_group(vm, dev, KVM_DEV_VFIO_GROUP_DEL);
-	if (!vm->groups[i])
+	vkt_track_vm(vm->env, file, NULL);
+	if (vm->real) {
+		i = vkt_vm_set_file(vm, file, KVM_DEV_VFIO_GROUP_DEL);
+		/* kvm_vfio_file_del()'s fput() of the file, now */
+		flush_delayed_fput();
+		return i;
+	}
+	i = vkt_fake_slot(vm, file);
+	if (i < 0)
 		return -ENOENT;
-	vfio_file_set_kvm(vm->groups[i], NULL);
-	fput(vm->groups[i]);
-	vm->groups[i] = NULL;
+	vfio_file_set_kvm(file, NULL);
+	fput(file);
+	vm->files[i] = NULL;
+	flush_delayed_fput();
 	return 0;
+}
+
+/*
+ * Attach @vm to what @dev is opened through: its group, or, on the cdev
+ * path, each device file opened from now on (before it is bound).
+ */
+int vkt_vm_attach(struct vkt_vm *vm, struct vkt_dev *dev)
+{
+	if (dev->path == VKT_PATH_CDEV) {
+		WRITE_ONCE(dev->attached, vm);
+		return dev->bound ? vkt_vm_add_file(vm, dev->bound) : 0;
+	}
+	return vkt_vm_add_file(vm, dev->group);
+}
+
+/* KVM lets go of the group, or of the device file bound last. */
+int vkt_vm_detach(struct vkt_vm *vm, struct vkt_dev *dev)
+{
+	if (dev->path == VKT_PATH_CDEV) {
+		WRITE_ONCE(dev->attached, NULL);
+		return dev->bound ? vkt_vm_del_file(vm, dev->bound) : 0;
+	}
+	return vkt_vm_del_file(vm, dev->group);
 }
 
 /*
@@ -508,23 +709,34 @@ void vkt_vm_release_kvfio(struct vkt_vm *vm)
 {
 	int i;
 
+	for (i = 0; i < vm->env->nr_devs; i++)
+		if (READ_ONCE(vm->env->devs[i].attached) == vm)
+			WRITE_ONCE(vm->env->devs[i].attached, NULL);
+	mutex_lock(&vm->env->files_lock);
+	for (i = 0; i < VKT_MAX_FILES; i++)
+		if (vm->env->files[i].vm == vm)
+			vm->env->files[i].vm = NULL;
+	mutex_unlock(&vm->env->files_lock);
+
 	if (vm->real) {
 		if (vm->kvfio)
 			__fput_sync(vm->kvfio);
 		vm->kvfio = NULL;
+		/* kvm_vfio_release()'s fput() of the vfio files, now */
+		flush_delayed_fput();
 		return;
 	}
 
 	mutex_lock(&vm->kvm->lock);
-	for (i = 0; i < VKT_MAX_DEVS; i++) {
-		if (!vm->groups[i])
+	for (i = 0; i < ARRAY_SIZE(vm->files); i++) {
+		if (!vm->files[i])
 			continue;
-		vfio_file_set_kvm(vm->groups[i], NULL);
-		fput(vm->groups[i]);
-		vm->groups[i] = NULL;
+		vfio_file_set_kvm(vm->files[i], NULL);
+		fput(vm->files[i]);
+		vm->files[i] = NULL;
 	}
-	vm->groups_released = true;
 	mutex_unlock(&vm->kvm->lock);
+	flush_delayed_fput();
 }
 
 /* Close the VM fd. */
@@ -577,8 +789,8 @@ static int vkt_env_teardown_fn(void *data)
 	int i;
 
 	for (i = 0; i < VKT_MAX_FILES; i++)
-		if (env->files[i])
-			__fput_sync(env->files[i]);
+		if (env->files[i].file)
+			__fput_sync(env->files[i].file);
 	for (i = env->nr_vms - 1; i >= 0; i--)
 		vkt_vm_destroy(&env->vms[i]);
 	/* kvm-vfio's fput() of the group files, deferred in a kthread */

@@ -21,16 +21,33 @@
 #define VKT_MAX_ACTORS	4
 
 struct vkt_env;
+struct vkt_vm;
 
-/* A mock vfio device, its group and its container, opened by the case. */
+/* How a device is opened. */
+enum vkt_path {
+	/* VFIO_GROUP_GET_DEVICE_FD on its group, in a type1 container */
+	VKT_PATH_GROUP,
+	/* /dev/vfio/devices/vfioN bound to an iommufd (since 6.6) */
+	VKT_PATH_CDEV,
+};
+
+/*
+ * A mock vfio device and what it is opened through: its group and
+ * container, or an iommufd for its device cdev.
+ */
 struct vkt_dev {
 	struct vkt_env *env;
 	struct vkt_mock *mock;
 	struct platform_device *pdev;
+	enum vkt_path path;
 	struct file *container;
 	int container_fd;
 	struct file *group;
 	int group_fd;
+	struct file *iommufd;
+	int iommufd_fd;
+	struct vkt_vm *attached;	/* cdev: the VM each open adds */
+	struct file *bound;		/* cdev: the file bound last */
 	bool registered;
 };
 
@@ -49,11 +66,18 @@ struct vkt_vm {
 	struct file *vm_file;
 	struct file *kvfio;
 	struct dentry *debugfs;
-	/* fake VM: the group files kvm-vfio would hold */
-	struct file *groups[VKT_MAX_DEVS];
-	bool groups_released;
+	/* fake VM: the vfio files kvm-vfio would hold */
+	struct file *files[VKT_MAX_DEVS];
 	unsigned int fake_base;		/* the suite's own references */
 };
+
+/* A case parameter: a mock, opened through a path. */
+struct vkt_param {
+	enum vkt_path path;
+	const struct vkt_mock_behaviour *b;
+};
+
+void vkt_param_desc(const struct vkt_param *param, char *desc);
 
 /* Which KVM the cases use: the vfio_kvm_kunit.kvm= parameter. */
 enum vkt_kvm_mode {
@@ -72,7 +96,15 @@ struct vkt_env {
 	int nr_devs;
 	struct vkt_vm vms[VKT_MAX_VMS];
 	int nr_vms;
-	struct file *files[VKT_MAX_FILES];	/* device files left open */
+	/*
+	 * Device files open, and the VM the case added each to: KVM then
+	 * holds the file, and closing it must delete it from KVM first, as a
+	 * VMM does, or the device would stay open.
+	 */
+	struct vkt_open {
+		struct file *file;
+		struct vkt_vm *vm;
+	} files[VKT_MAX_FILES];
 	struct mutex files_lock;
 };
 
@@ -84,21 +116,30 @@ bool vkt_wedged(void);
 void vkt_set_wedged(const char *why);
 void vkt_skip_if_wedged(struct kunit *test);
 
+/* A device node of the case's private devtmpfs, "vfio/vfio" say. */
+struct file *vkt_open_node(struct vkt_env *env, const char *path);
+
 /* Threads that issue ioctls for a case enter its mm and user memory. */
 int vkt_env_enter(struct vkt_env *env, int actor);
 void vkt_env_leave(struct vkt_env *env, int actor);
 
-struct vkt_dev *vkt_dev_create(struct vkt_env *env,
+struct vkt_dev *vkt_dev_create(struct vkt_env *env, enum vkt_path path,
 			       const struct vkt_mock_behaviour *b,
 			       void *dev_set_id);
+const char *vkt_path_name(enum vkt_path path);
+void vkt_skip_unless_path(struct kunit *test, enum vkt_path path);
+struct file *vkt_dev_cdev_open(struct vkt_dev *dev);
+int vkt_dev_cdev_bind(struct vkt_dev *dev, struct file *file);
 struct file *vkt_dev_open(struct vkt_dev *dev);
 void vkt_dev_close(struct vkt_dev *dev, struct file *file);
 struct kvm *vkt_dev_kvm(struct vkt_dev *dev);
 
 struct vkt_vm *vkt_vm_create(struct vkt_env *env);
 struct vkt_vm *vkt_vm_create_fake(struct vkt_env *env, unsigned int users);
-int vkt_vm_add_group(struct vkt_vm *vm, struct vkt_dev *dev);
-int vkt_vm_del_group(struct vkt_vm *vm, struct vkt_dev *dev);
+int vkt_vm_attach(struct vkt_vm *vm, struct vkt_dev *dev);
+int vkt_vm_detach(struct vkt_vm *vm, struct vkt_dev *dev);
+int vkt_vm_add_file(struct vkt_vm *vm, struct file *file);
+int vkt_vm_del_file(struct vkt_vm *vm, struct file *file);
 int vkt_vm_create_kvfio(struct vkt_vm *vm);
 void vkt_vm_release_kvfio(struct vkt_vm *vm);
 void vkt_vm_close(struct vkt_vm *vm);

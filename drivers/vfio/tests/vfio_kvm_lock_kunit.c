@@ -15,23 +15,24 @@
 
 #include "vfio_kvm_env.h"
 
-static const struct vkt_mock_behaviour *vkt_kvm_lockers[] = {
-	&vkt_mock_behaviours[0],	/* lock_kvm */
-	&vkt_mock_behaviours[1],	/* get_then_lock_kvm */
+#define VKT_MOCK(path, i)	{ VKT_PATH_##path, &vkt_mock_behaviours[i] }
+
+/* Every mock, on both paths. */
+static const struct vkt_param vkt_all_mocks[] = {
+	VKT_MOCK(GROUP, 0), VKT_MOCK(GROUP, 1), VKT_MOCK(GROUP, 2),
+	VKT_MOCK(GROUP, 3), VKT_MOCK(GROUP, 4),
+	VKT_MOCK(CDEV, 0), VKT_MOCK(CDEV, 1), VKT_MOCK(CDEV, 2),
+	VKT_MOCK(CDEV, 3), VKT_MOCK(CDEV, 4),
 };
 
-static void vkt_locker_desc(const struct vkt_mock_behaviour **b, char *desc)
-{
-	vkt_mock_desc(*b, desc);
-}
+/* The mocks that take kvm->lock: lock_kvm, get_then_lock_kvm. */
+static const struct vkt_param vkt_kvm_lockers[] = {
+	VKT_MOCK(GROUP, 0), VKT_MOCK(GROUP, 1),
+	VKT_MOCK(CDEV, 0), VKT_MOCK(CDEV, 1),
+};
 
-static void vkt_behaviour_desc(const struct vkt_mock_behaviour *b, char *desc)
-{
-	vkt_mock_desc(b, desc);
-}
-
-KUNIT_ARRAY_PARAM(vkt_all_mocks, vkt_mock_behaviours, vkt_behaviour_desc);
-KUNIT_ARRAY_PARAM(vkt_lockers, vkt_kvm_lockers, vkt_locker_desc);
+KUNIT_ARRAY_PARAM(vkt_all_mocks, vkt_all_mocks, vkt_param_desc);
+KUNIT_ARRAY_PARAM(vkt_lockers, vkt_kvm_lockers, vkt_param_desc);
 
 /*
  * Open with a VM attached, release the kvm-vfio device while the device is
@@ -41,7 +42,8 @@ KUNIT_ARRAY_PARAM(vkt_lockers, vkt_kvm_lockers, vkt_locker_desc);
  */
 static void vfio_kvm_lock_order(struct kunit *test)
 {
-	const struct vkt_mock_behaviour *b = test->param_value;
+	const struct vkt_param *param = test->param_value;
+	const struct vkt_mock_behaviour *b = param->b;
 	struct kunit_reports *reports = test->priv;
 	struct vkt_env *env;
 	char what[320];
@@ -50,16 +52,17 @@ static void vfio_kvm_lock_order(struct kunit *test)
 	struct file *file;
 	unsigned int base;
 
+	vkt_skip_unless_path(test, param->path);
 	if (!IS_ENABLED(CONFIG_PROVE_LOCKING))
 		vkt_skip(test, "lockdep is off (CONFIG_PROVE_LOCKING=n): nothing observes the lock order");
 	if (!debug_locks)
 		vkt_skip(test, "lockdep already reported in this boot (debug_locks=0) and no longer observes");
 
 	env = vkt_env_create(test);
-	dev = vkt_dev_create(env, b, NULL);
+	dev = vkt_dev_create(env, param->path, b, NULL);
 	dev->mock->lock_mode = VKT_LOCK_BLOCK;
 	vm = vkt_vm_create(env);
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
 	base = vkt_vm_users(vm);
 	dev->mock->min_users = base + 1;
 
@@ -78,8 +81,8 @@ static void vfio_kvm_lock_order(struct kunit *test)
 		vkt_dev_close(dev, file);
 
 	snprintf(what, sizeof(what),
-		 "the %s mock (%s) took &kvm->lock under VFIO's locks and kvm_vfio_release() called vfio_file_set_kvm() under &kvm->lock: expected no &group->group_lock <-> &kvm->lock cycle",
-		 b->name, b->models);
+		 "the %s mock (%s), opened through the %s path, took &kvm->lock under VFIO's locks and kvm_vfio_release() called vfio_file_set_kvm() under &kvm->lock: expected no cycle with a VFIO lock (&group->group_lock, &dev_set->lock) and &kvm->lock",
+		 b->name, b->models, vkt_path_name(param->path));
 	if (kunit_reports_collect(reports))
 		kunit_expect_no_report(test, reports, what);
 	else
@@ -120,7 +123,8 @@ static int vkt_release_fn(void *data)
  */
 static void vfio_kvm_lock_interleave(struct kunit *test)
 {
-	const struct vkt_mock_behaviour *b = *(const struct vkt_mock_behaviour **)test->param_value;
+	const struct vkt_param *param = test->param_value;
+	const struct vkt_mock_behaviour *b = param->b;
 	struct vkt_release_work *w;
 	struct kunit_thread *thread;
 	struct vkt_env *env;
@@ -130,9 +134,9 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 	int ret;
 
 	env = vkt_env_create(test);
-	dev = vkt_dev_create(env, b, NULL);
+	dev = vkt_dev_create(env, param->path, b, NULL);
 	vm = vkt_vm_create(env);
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
 
 	/* Leaked if the release thread never ends: it would still use it. */
 	w = kzalloc(sizeof(*w) + sizeof(*w->gate), GFP_KERNEL);

@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit cases that race the VFIO device open/close path against KVM
- * attaching and releasing the group, from kthreads, for a bounded number of
- * iterations.  Every thread must end before a deadline: one that does not
+ * attaching and releasing the device, from kthreads, for a bounded number
+ * of iterations.  Every thread must end before a deadline: one that does not
  * is reported as a deadlock and left alone, and the suite's later cases
  * skip.  The mocks poll for kvm->lock, so an ABBA makes opens fail instead
  * of wedging the kernel.
+ *
+ * On the group path KVM adds and releases the group; on the cdev path the
+ * device file being bound, which the opener publishes for the other thread.
  */
+#include <linux/delay.h>
+#include <linux/file.h>
 #include <linux/jiffies.h>
 #include <linux/moduleparam.h>
+#include <linux/spinlock.h>
 #include <kunit/kunit_thread.h>
 
 #include "vfio_kvm_env.h"
@@ -36,7 +42,65 @@ struct vkt_race {
 	unsigned int attaches;
 	int attach_error;
 	bool stop;		/* a failed open ends the race: it has shown it */
+	spinlock_t lock;
+	struct file *cur;	/* cdev: the device file being bound */
 };
+
+static void vkt_race_publish(struct vkt_race *r, struct file *file)
+{
+	struct file *old;
+
+	spin_lock(&r->lock);
+	old = r->cur;
+	r->cur = file ? get_file(file) : NULL;
+	spin_unlock(&r->lock);
+	if (old)
+		fput(old);
+}
+
+static struct file *vkt_race_take(struct vkt_race *r)
+{
+	struct file *file;
+
+	spin_lock(&r->lock);
+	file = r->cur ? get_file(r->cur) : NULL;
+	spin_unlock(&r->lock);
+	return file;
+}
+
+/*
+ * The cdev path's open, with the file published before it is bound.  The
+ * previous file may still hold the device open for a moment, its last
+ * reference with the other thread: wait until it is released rather than
+ * bind beside it (a second bind is a case of its own).
+ */
+static struct file *vkt_race_cdev_open(struct vkt_race *r, unsigned int i)
+{
+	struct vfio_device *vdev = &r->dev->mock->vdev;
+	struct file *file;
+	int ret, tries = 0;
+
+	while (READ_ONCE(vdev->open_count)) {
+		if (tries++ == 2000)
+			return ERR_PTR(-EBUSY);
+		flush_delayed_fput();
+		usleep_range(500, 1000);
+	}
+	file = vkt_dev_cdev_open(r->dev);
+	if (IS_ERR(file))
+		return file;
+	vkt_race_publish(r, file);
+	/* every other time, give KVM the time to add the file first */
+	if (i & 1)
+		usleep_range(1000, 2000);
+	ret = vkt_dev_cdev_bind(r->dev, file);
+	if (ret) {
+		vkt_race_publish(r, NULL);
+		vkt_dev_close(r->dev, file);
+		return ERR_PTR(ret);
+	}
+	return file;
+}
 
 static int vkt_race_opener(void *data)
 {
@@ -50,7 +114,10 @@ static int vkt_race_opener(void *data)
 	if (ret)
 		return ret;
 	for (i = 0; i < race_opens; i++) {
-		file = vkt_dev_open(r->dev);
+		if (r->dev->path == VKT_PATH_CDEV)
+			file = vkt_race_cdev_open(r, i);
+		else
+			file = vkt_dev_open(r->dev);
 		if (IS_ERR(file)) {
 			r->open_errors++;
 			r->first_open_error = PTR_ERR(file);
@@ -60,6 +127,7 @@ static int vkt_race_opener(void *data)
 		r->opens++;
 		if (vkt_dev_kvm(r->dev))
 			r->opens_with_kvm++;
+		vkt_race_publish(r, NULL);
 		vkt_dev_close(r->dev, file);
 	}
 	vkt_env_leave(env, VKT_OPENER);
@@ -70,6 +138,7 @@ static int vkt_race_attacher(void *data)
 {
 	struct vkt_race *r = data;
 	struct vkt_env *env = r->vm->env;
+	struct file *file = NULL;
 	unsigned int i;
 	int ret;
 
@@ -78,10 +147,21 @@ static int vkt_race_attacher(void *data)
 		return ret;
 	for (i = 0; i < race_attaches && !READ_ONCE(r->stop); i++) {
 		ret = vkt_vm_create_kvfio(r->vm);
-		if (!ret)
-			ret = vkt_vm_add_group(r->vm, r->dev);
+		if (!ret && r->dev->path == VKT_PATH_CDEV) {
+			file = vkt_race_take(r);
+			if (file)
+				ret = vkt_vm_add_file(r->vm, file);
+		} else if (!ret) {
+			ret = vkt_vm_attach(r->vm, r->dev);
+		}
 		vkt_vm_release_kvfio(r->vm);
-		if (ret) {
+		if (file) {
+			fput(file);
+			file = NULL;
+			flush_delayed_fput();
+		}
+		/* the file went away under us: not an error */
+		if (ret && ret != -EBADF && ret != -EINVAL) {
 			r->attach_error = ret;
 			break;
 		}
@@ -91,30 +171,33 @@ static int vkt_race_attacher(void *data)
 	return 0;
 }
 
-static const struct vkt_mock_behaviour *vkt_kvm_users[] = {
-	&vkt_mock_behaviours[0],	/* lock_kvm */
-	&vkt_mock_behaviours[1],	/* get_then_lock_kvm */
-	&vkt_mock_behaviours[2],	/* use_kvm_unlocked */
+#define VKT_MOCK(path, i)	{ VKT_PATH_##path, &vkt_mock_behaviours[i] }
+
+/* The mocks that use KVM, on both paths. */
+static const struct vkt_param vkt_kvm_users[] = {
+	VKT_MOCK(GROUP, 0), VKT_MOCK(GROUP, 1), VKT_MOCK(GROUP, 2),
+	VKT_MOCK(CDEV, 0), VKT_MOCK(CDEV, 1), VKT_MOCK(CDEV, 2),
 };
 
-static void vkt_user_desc(const struct vkt_mock_behaviour **b, char *desc)
-{
-	vkt_mock_desc(*b, desc);
-}
-
-KUNIT_ARRAY_PARAM(vkt_kvm_users, vkt_kvm_users, vkt_user_desc);
+KUNIT_ARRAY_PARAM(vkt_kvm_users, vkt_kvm_users, vkt_param_desc);
 
 static void vfio_kvm_race_open_vs_release(struct kunit *test)
 {
-	const struct vkt_mock_behaviour *b = *(const struct vkt_mock_behaviour **)test->param_value;
-	unsigned long deadline;
+	const struct vkt_param *param = test->param_value;
+	const struct vkt_mock_behaviour *b = param->b;
 	struct kunit_thread *opener, *attacher;
-	struct vkt_env *env = vkt_env_create(test);
-	struct vkt_dev *dev = vkt_dev_create(env, b, NULL);
-	struct vkt_vm *vm = vkt_vm_create(env);
 	bool opener_late, attacher_late;
-	unsigned int base;
+	unsigned long deadline;
+	struct vkt_env *env;
+	struct vkt_dev *dev;
+	struct vkt_vm *vm;
 	struct vkt_race *r;
+	unsigned int base;
+
+	vkt_skip_unless_path(test, param->path);
+	env = vkt_env_create(test);
+	dev = vkt_dev_create(env, param->path, b, NULL);
+	vm = vkt_vm_create(env);
 
 	/* the VM fd stays open: it and VFIO back device->kvm */
 	dev->mock->lock_mode = VKT_LOCK_POLL;
@@ -127,12 +210,14 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	r->dev = dev;
 	r->vm = vm;
+	spin_lock_init(&r->lock);
 
 	deadline = jiffies + race_deadline_s * HZ;
 	opener = kunit_thread_run(vkt_race_opener, r, "vkt-opener");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(opener));
 	attacher = kunit_thread_run(vkt_race_attacher, r, "vkt-attacher");
 	if (IS_ERR(attacher)) {
+		WRITE_ONCE(r->stop, true);
 		kunit_thread_join(opener, deadline, NULL);
 		KUNIT_FAIL(test, "kthread_run(): %ld", PTR_ERR(attacher));
 		return;
@@ -140,9 +225,10 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	opener_late = kunit_thread_join(opener, deadline, NULL);
 	attacher_late = kunit_thread_join(attacher, deadline, NULL);
 
-	kunit_info(test, "%s: %u of %u device opens (%u with a VM, %u failed), %u of %u kvm-vfio add/release cycles",
-		   vkt_vm_kind(vm), r->opens, race_opens, r->opens_with_kvm,
-		   r->open_errors, r->attaches, race_attaches);
+	kunit_info(test, "%s, %s path: %u of %u device opens (%u with a VM, %u failed), %u of %u kvm-vfio add/release cycles",
+		   vkt_vm_kind(vm), vkt_path_name(param->path), r->opens,
+		   race_opens, r->opens_with_kvm, r->open_errors, r->attaches,
+		   race_attaches);
 	if (opener_late || attacher_late) {
 		vkt_set_wedged("a race thread missed its deadline");
 		KUNIT_FAIL(test, "deadlock: %s did not finish within %u s (left running; later cases skip)",

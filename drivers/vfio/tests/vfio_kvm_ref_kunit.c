@@ -11,16 +11,29 @@
  * The mock used here is the one that hit the deadlock (its own lock, then
  * kvm->lock), polling for kvm->lock so that lockdep stays out of it.
  */
+#include <linux/iommu.h>
 #include <linux/kvm_host.h>
+#include <linux/platform_device.h>
 
 #include "vfio_kvm_env.h"
 
 #define VKT_DYING_PIN	(1U << 20)
 
+static const enum vkt_path vkt_paths[] = { VKT_PATH_GROUP, VKT_PATH_CDEV };
+
+static void vkt_path_desc(const enum vkt_path *path, char *desc)
+{
+	strscpy(desc, vkt_path_name(*path), KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vkt_paths, vkt_paths, vkt_path_desc);
+
+/* A device of @mock, opened through the case's path. */
 static struct vkt_dev *vkt_ref_dev(struct vkt_env *env, const char *mock,
 				   void *dev_set_id)
 {
-	struct vkt_dev *dev = vkt_dev_create(env, vkt_mock_find(mock),
+	enum vkt_path path = *(const enum vkt_path *)env->test->param_value;
+	struct vkt_dev *dev = vkt_dev_create(env, path, vkt_mock_find(mock),
 					     dev_set_id);
 
 	dev->mock->lock_mode = VKT_LOCK_POLL;
@@ -41,7 +54,8 @@ static struct file *vkt_ref_open(struct kunit *test, struct vkt_dev *dev,
 	file = vkt_dev_open(dev);
 
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file),
-			       "VFIO_GROUP_GET_DEVICE_FD: %ld", PTR_ERR(file));
+			       "opening the device through its %s: %ld",
+			       vkt_path_name(dev->path), PTR_ERR(file));
 	return file;
 }
 
@@ -67,7 +81,7 @@ static void vfio_kvm_ref_open_holds_one(struct kunit *test)
 	struct file *f1, *f2;
 	unsigned int base;
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
 	dev->mock->expect_kvm = true;
 	base = vkt_vm_users(vm);
 
@@ -76,13 +90,16 @@ static void vfio_kvm_ref_open_holds_one(struct kunit *test)
 				"device->kvm after the first open");
 	KUNIT_EXPECT_USERS(test, vm, base + 1, "with one device fd open");
 
-	f2 = vkt_ref_open(test, dev, base);
-	KUNIT_EXPECT_USERS(test, vm, base + 1, "with two device fds open");
-	vkt_dev_close(dev, f2);
-	KUNIT_EXPECT_USERS(test, vm, base + 1,
-			   "after closing one of two device fds");
-	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm->kvm,
-				"device->kvm while one device fd is open");
+	/* only the group path opens a device more than once */
+	if (dev->path == VKT_PATH_GROUP) {
+		f2 = vkt_ref_open(test, dev, base);
+		KUNIT_EXPECT_USERS(test, vm, base + 1, "with two device fds open");
+		vkt_dev_close(dev, f2);
+		KUNIT_EXPECT_USERS(test, vm, base + 1,
+				   "after closing one of two device fds");
+		KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm->kvm,
+					"device->kvm while one device fd is open");
+	}
 	vkt_dev_close(dev, f1);
 }
 
@@ -94,7 +111,7 @@ static void vfio_kvm_ref_last_close_drops(struct kunit *test)
 	struct vkt_vm *vm = vkt_vm_create(env);
 	unsigned int base;
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
 	base = vkt_vm_users(vm);
 
 	vkt_dev_close(dev, vkt_ref_open(test, dev, base));
@@ -104,8 +121,9 @@ static void vfio_kvm_ref_last_close_drops(struct kunit *test)
 }
 
 /*
- * KVM drops the group while the device is open: by releasing the kvm-vfio
- * device, or by KVM_DEV_VFIO_GROUP_DEL.  The device keeps its VM.
+ * KVM drops the group or device file while the device is open: by
+ * releasing the kvm-vfio device, or by KVM_DEV_VFIO_FILE_DEL.  The device
+ * keeps its VM.
  */
 static void vkt_ref_dropped_while_open(struct kunit *test, bool release)
 {
@@ -115,7 +133,7 @@ static void vkt_ref_dropped_while_open(struct kunit *test, bool release)
 	unsigned int base, kvfio;
 	struct file *file;
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
 	dev->mock->expect_kvm = true;
 	base = vkt_vm_users(vm);
 	file = vkt_ref_open(test, dev, base);
@@ -126,7 +144,7 @@ static void vkt_ref_dropped_while_open(struct kunit *test, bool release)
 		/* a real kvm-vfio device held a reference of its own */
 		kvfio = vm->real ? 1 : 0;
 	} else {
-		KUNIT_ASSERT_EQ(test, vkt_vm_del_group(vm, dev), 0);
+		KUNIT_ASSERT_EQ(test, vkt_vm_detach(vm, dev), 0);
 		kvfio = 0;
 	}
 	dev->mock->min_users = base - kvfio + 1;
@@ -147,7 +165,7 @@ static void vfio_kvm_ref_kept_after_kvfio_release(struct kunit *test)
 	vkt_ref_dropped_while_open(test, true);
 }
 
-static void vfio_kvm_ref_kept_after_group_del(struct kunit *test)
+static void vfio_kvm_ref_kept_after_file_del(struct kunit *test)
 {
 	vkt_ref_dropped_while_open(test, false);
 }
@@ -166,14 +184,14 @@ static void vfio_kvm_ref_group_moved(struct kunit *test)
 	unsigned int base1, base2;
 	struct file *file;
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm1, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm1, dev), 0);
 	base1 = vkt_vm_users(vm1);
 	base2 = vkt_vm_users(vm2);
 	file = vkt_ref_open(test, dev, base1);
 	KUNIT_ASSERT_VFIO_HOLDS_REF(test, vm1, base1);
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_del_group(vm1, dev), 0);
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm2, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_detach(vm1, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm2, dev), 0);
 	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm1->kvm,
 				"device->kvm after the group moved to a second VM while open");
 	KUNIT_EXPECT_USERS(test, vm1, base1 + 1,
@@ -222,7 +240,7 @@ static void vfio_kvm_ref_none_after_release(struct kunit *test)
 	unsigned int base;
 	struct file *file;
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
 	vkt_vm_release_kvfio(vm);
 	base = vkt_vm_users(vm);
 
@@ -243,7 +261,7 @@ static void vfio_kvm_ref_open_fails(struct kunit *test)
 	unsigned int base;
 	struct file *file;
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
 	dev->mock->expect_kvm = true;
 	base = vkt_vm_users(vm);
 
@@ -271,7 +289,7 @@ static void vfio_kvm_ref_dying_vm(struct kunit *test)
 	struct vkt_vm *vm = vkt_vm_create_fake(env, 0);
 	struct file *file;
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
 	file = vkt_ref_open(test, dev, 0);
 	if (vkt_dev_kvm(dev)) {
 		/* never let a put reach kvm_destroy_vm() on the fake */
@@ -294,8 +312,8 @@ static void vfio_kvm_ref_dev_set_shared(struct kunit *test)
 	struct file *fa, *fb;
 	unsigned int base;
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, a), 0);
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, b), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, a), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, b), 0);
 	base = vkt_vm_users(vm);
 
 	fa = vkt_ref_open(test, a, base);
@@ -328,7 +346,7 @@ static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
 
 	if (!vm->real)
 		vkt_skip(test, "needs a real VM: a fake one is never destroyed");
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_group(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
 	base = vkt_vm_users(vm);
 	file = vkt_ref_open(test, dev, base);
 	KUNIT_ASSERT_VFIO_HOLDS_REF(test, vm, base);
@@ -353,18 +371,119 @@ static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
 	vm->kvm = NULL;	/* freed */
 }
 
+static const bool vkt_second_attached[] = { false, true };
+
+static void vkt_second_desc(const bool *attached, char *desc)
+{
+	strscpy(desc, *attached ? "second_fd_with_vm" : "second_fd_without_vm",
+		KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vkt_second, vkt_second_attached, vkt_second_desc);
+
+/*
+ * The cdev path opens a device once: a second VFIO_DEVICE_BIND_IOMMUFD, on
+ * another fd of a bound device, is refused, and the first binding keeps
+ * its VM and its reference, whether KVM knows the second fd or not.
+ */
+static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
+{
+	bool attached = *(const bool *)test->param_value;
+	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_dev *dev = vkt_dev_create(env, VKT_PATH_CDEV,
+					     vkt_mock_find("lock_kvm"), NULL);
+	struct vkt_vm *vm = vkt_vm_create(env);
+	struct file *first, *second;
+	unsigned int base;
+
+	dev->mock->lock_mode = VKT_LOCK_POLL;
+	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
+	dev->mock->expect_kvm = true;
+	base = vkt_vm_users(vm);
+	first = vkt_ref_open(test, dev, base);
+	KUNIT_ASSERT_VFIO_HOLDS_REF(test, vm, base);
+
+	second = vkt_dev_cdev_open(dev);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(second));
+	if (attached)
+		KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, second), 0);
+	KUNIT_EXPECT_EQ_MSG(test, vkt_dev_cdev_bind(dev, second), -EINVAL,
+			    "VFIO_DEVICE_BIND_IOMMUFD on a second fd of a bound device");
+	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm->kvm,
+				"device->kvm of the first binding after a refused second bind");
+	KUNIT_EXPECT_USERS(test, vm, base + 1,
+			   "after a refused second bind (the first binding's reference only)");
+	vkt_dev_close(dev, second);
+
+	vkt_dev_close(dev, first);
+	KUNIT_EXPECT_USERS(test, vm, base,
+			   "after the first binding's last close");
+}
+
+/*
+ * A device is opened through its group or through its cdev, not both: an
+ * open group blocks a bind, a bound device blocks opening the group, and
+ * neither leaves a reference behind.
+ */
+static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
+{
+	const struct vkt_mock_behaviour *b = vkt_mock_find("lock_kvm");
+	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_dev *grouped = vkt_dev_create(env, VKT_PATH_GROUP, b, NULL);
+	struct vkt_dev *bound = vkt_dev_create(env, VKT_PATH_CDEV, b, NULL);
+	struct vkt_vm *vm = vkt_vm_create(env);
+	struct iommu_group *iommu_group;
+	struct file *file, *group;
+	unsigned int base;
+	char path[32];
+
+	grouped->mock->lock_mode = VKT_LOCK_POLL;
+	bound->mock->lock_mode = VKT_LOCK_POLL;
+	base = vkt_vm_users(vm);
+
+	/* the group of @grouped is open: its cdev cannot be bound */
+	file = vkt_dev_cdev_open(grouped);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, file), 0);
+	KUNIT_EXPECT_EQ_MSG(test, vkt_dev_cdev_bind(grouped, file), -EBUSY,
+			    "VFIO_DEVICE_BIND_IOMMUFD while the device's group is open");
+	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(grouped),
+			      "device->kvm after a bind refused for the open group");
+	KUNIT_EXPECT_USERS(test, vm, base, "after a bind refused for the open group");
+	vkt_dev_close(grouped, file);
+
+	/* @bound is bound through its cdev: its group cannot be opened */
+	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, bound), 0);
+	file = vkt_ref_open(test, bound, base);
+	iommu_group = iommu_group_get(&bound->pdev->dev);
+	KUNIT_ASSERT_NOT_NULL(test, iommu_group);
+	snprintf(path, sizeof(path), "vfio/%d", iommu_group_id(iommu_group));
+	iommu_group_put(iommu_group);
+	group = vkt_open_node(env, path);
+	KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(group), -EBUSY,
+			    "opening the group of a device bound through its cdev");
+	if (!IS_ERR(group))
+		__fput_sync(group);
+	KUNIT_EXPECT_USERS(test, vm, base + 1,
+			   "with the device bound and its group refused");
+	vkt_dev_close(bound, file);
+	KUNIT_EXPECT_USERS(test, vm, base, "after the bound device's last close");
+}
+
 static struct kunit_case vfio_kvm_ref_cases[] = {
-	KUNIT_CASE(vfio_kvm_ref_open_holds_one),
-	KUNIT_CASE(vfio_kvm_ref_last_close_drops),
-	KUNIT_CASE(vfio_kvm_ref_kept_after_kvfio_release),
-	KUNIT_CASE(vfio_kvm_ref_kept_after_group_del),
-	KUNIT_CASE(vfio_kvm_ref_group_moved),
-	KUNIT_CASE(vfio_kvm_ref_no_vm),
-	KUNIT_CASE(vfio_kvm_ref_none_after_release),
-	KUNIT_CASE(vfio_kvm_ref_open_fails),
-	KUNIT_CASE(vfio_kvm_ref_dying_vm),
-	KUNIT_CASE(vfio_kvm_ref_dev_set_shared),
-	KUNIT_CASE(vfio_kvm_ref_last_close_destroys_vm),
+	KUNIT_CASE_PARAM(vfio_kvm_ref_open_holds_one, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_ref_last_close_drops, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_ref_kept_after_kvfio_release, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_ref_kept_after_file_del, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_ref_group_moved, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_ref_no_vm, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_ref_none_after_release, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_ref_open_fails, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_ref_dying_vm, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_ref_dev_set_shared, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_ref_last_close_destroys_vm, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_ref_cdev_second_bind, vkt_second_gen_params),
+	KUNIT_CASE(vfio_kvm_ref_group_cdev_exclusive),
 	{}
 };
 

@@ -93,6 +93,10 @@ common=(--arch=x86_64 "--build_dir=$build" "--qemu_config=$here/qemu_x86_64.py")
 kconfig=(--kunitconfig=drivers/vfio/tests/.kunitconfig)
 [ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
 [ "$SELFTEST" = n ] || kconfig+=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=y)
+# the device cdev path, where the kernel has it (6.6 and later)
+if grep -q '^config VFIO_DEVICE_CDEV' "$tree/drivers/vfio/Kconfig"; then
+	kconfig+=(--kconfig_add CONFIG_IOMMUFD=y --kconfig_add CONFIG_VFIO_DEVICE_CDEV=y)
+fi
 export CCACHE_DIR="$CACHE/ccache"
 export CCACHE_BASEDIR="$tree"
 cc="ccache gcc"
