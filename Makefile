@@ -7,14 +7,17 @@
 #                LOCKDEP=y|n, KVM_MODE=real|auto|fake, RESULTS=file.json, CACHE=dir)
 #   make test    the acceptance matrix against the expected outcomes (CI)
 #   make mutants the revert and the mutants of the fix against plain 6.12
+#   make module-check  the suites as modules, loaded and unloaded 21 times
+#   make module  out-of-tree build of the modules against KDIR (Kbuild)
 #   make clean-cache   remove the cache (sources, build trees, ccache)
 
+KDIR ?= /lib/modules/$(shell uname -r)/build
 CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vfio-kvm-kunit
-export CACHE KVER KSRC KERNEL_PATCHES LOCKDEP KVM_MODE RESULTS BOOTS SELFTEST MATRIX
+export CACHE REPEAT KVER KSRC KERNEL_PATCHES LOCKDEP KVM_MODE RESULTS BOOTS SELFTEST MATRIX
 
 TOOLS := tools/testing/vfio_kvm
 
-.PHONY: run test mutants clean-cache
+.PHONY: run test mutants module-check module clean-cache
 
 run:
 	@$(TOOLS)/run.sh
@@ -25,6 +28,12 @@ test:
 mutants:
 	@MATRIX="6.12 $$(awk '$$5 == "killed" {print $$1}' $(TOOLS)/matrix.txt)" \
 		$(TOOLS)/matrix.sh
+
+module-check:
+	@$(TOOLS)/module-check.sh
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 clean-cache:
 	rm -rf "$(CACHE)"

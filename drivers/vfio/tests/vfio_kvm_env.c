@@ -16,6 +16,7 @@
 #include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/kthread.h>
+#include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/platform_device.h>
 #include <linux/sched/mm.h>
@@ -44,10 +45,16 @@ bool vkt_wedged(void)
 	return atomic_read(&vkt_wedge);
 }
 
+/*
+ * A thread stuck in VFIO or KVM still runs this module's code and uses
+ * what the case allocated: leak all of it, and pin the module.
+ */
 void vkt_set_wedged(const char *why)
 {
-	if (atomic_cmpxchg(&vkt_wedge, 0, 1) == 0)
-		strscpy(vkt_wedge_why, why, sizeof(vkt_wedge_why));
+	if (atomic_cmpxchg(&vkt_wedge, 0, 1))
+		return;
+	strscpy(vkt_wedge_why, why, sizeof(vkt_wedge_why));
+	__module_get(THIS_MODULE);
 }
 
 void vkt_skip_if_wedged(struct kunit *test)
@@ -71,16 +78,25 @@ static struct platform_driver vkt_driver = {
 	},
 };
 
+static bool vkt_driver_registered;
+
 int vkt_suite_init(struct kunit_suite *suite)
 {
-	return platform_driver_register(&vkt_driver);
+	int ret = 0;
+
+	if (!vkt_driver_registered)
+		ret = platform_driver_register(&vkt_driver);
+	vkt_driver_registered = !ret;
+	return ret;
 }
 
 void vkt_suite_exit(struct kunit_suite *suite)
 {
 	/* a wedged case left devices bound to it */
-	if (!vkt_wedged())
-		platform_driver_unregister(&vkt_driver);
+	if (vkt_wedged())
+		return;
+	platform_driver_unregister(&vkt_driver);
+	vkt_driver_registered = false;
 }
 
 /*

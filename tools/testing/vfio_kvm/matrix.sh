@@ -41,9 +41,14 @@ while read -r name kernel lockdep selftest check boots patches; do
 	echo "=== $name: linux $kernel, lockdep $lockdep${kp:+, patches: $patches}"
 	log="$out/$name.log"
 	start=$(date +%s)
-	KVER=$kernel LOCKDEP=$lockdep SELFTEST=$selftest BOOTS=${boots//,/ } KERNEL_PATCHES=$kp \
-		RESULTS="$out/$name.json" "$here/run.sh"
-	rc=$?
+	if [ "$check" = modules ]; then
+		KVER=$kernel LOCKDEP=$lockdep "$here/module-check.sh" | tee "$out/$name.txt"
+		rc=${PIPESTATUS[0]}
+	else
+		KVER=$kernel LOCKDEP=$lockdep SELFTEST=$selftest BOOTS=${boots//,/ } \
+			KERNEL_PATCHES=$kp RESULTS="$out/$name.json" "$here/run.sh"
+		rc=$?
+	fi
 	secs=$(($(date +%s) - start))
 
 	case "$check" in
@@ -66,6 +71,16 @@ while read -r name kernel lockdep selftest check boots patches; do
 		missed=$((missed + x))
 		[ "$lockdep" = y ] && [ "$selftest" = n ] && [ -z "$kp" ] && baseline[$kernel]=$log
 		row "$name" "$kernel" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $secs "$m cases as expected, $x not"
+		;;
+	modules)
+		counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out/$name.txt" | tail -1)
+		m=${counts%% passed*}
+		x=${counts#*passed, }
+		x=${x%% failed*}
+		[ -n "$m" ] || { m=0; x=1; }
+		met=$((met + m))
+		missed=$((missed + x))
+		row "$name" "$kernel" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $secs "$m module checks passed, $x failed"
 		;;
 	killed)
 		base=${baseline[$kernel]:-}

@@ -13,6 +13,14 @@
 #   vkt_results.py check EXPECTED GUEST.log KERNEL LOCKDEP
 #       one line per case: expected and actual outcome; exit 1 on a miss;
 #       ends with "N passed, N failed"
+#   vkt_results.py modules EXPECTED GUEST.log REPEAT KERNEL LOCKDEP
+#       the checks module-check.sh's guest printed ("vkt: check ..."), every
+#       load's cases against expected.txt, kmemleak objects the suite
+#       allocated, kernel reports; ends with "N passed, N failed"
+#   vkt_results.py coverage SRC_DIR GUEST.log...
+#       every check of the suites (KUNIT_EXPECT/ASSERT/FAIL in *_kunit.c,
+#       and the mock contract and deadlock reports) and whether one of the
+#       logs shows it failing: a check that never failed anywhere is listed
 #   vkt_results.py killed BASE.log MUTANT.log
 #       the first case that passed in BASE.log and did not in MUTANT.log,
 #       with its message; nothing if there is none
@@ -216,7 +224,142 @@ def cmd_killed(base, mutant):
 	return 0
 
 
+# The functions that allocate on behalf of their caller, in a kmemleak
+# backtrace: the first frame after them is who allocated.
+ALLOCATORS = re.compile(r'^(kmemleak_\w+|__?k[mvz]\w*alloc\w*|kmem_cache_\w+|'
+			r'slab_\w+|__slab_\w+|kvmalloc\w*|__kvmalloc\w*|'
+			r'kvzalloc\w*|kzalloc\w*|krealloc\w*|__alloc_\w+|'
+			r'alloc_pages\w*|__vmalloc\w*|vmalloc\w*|vzalloc\w*)$')
+SUITE_SYMBOLS = re.compile(r'^(vkt_|vfio_kvm_|kunit_thread_|kunit_reports_)')
+
+
+def suite_leaks(lines):
+	"""kmemleak objects the suite's own code allocated."""
+	leaks, block = [], []
+	for line in lines + ['unreferenced object (end)']:
+		if line.startswith('unreferenced object'):
+			frames = [m.group(1) for m in
+				  (re.search(r'\[<\w+>\] (\w+)', l) for l in block) if m]
+			frames = [f for f in frames if not ALLOCATORS.match(f)]
+			if frames and SUITE_SYMBOLS.match(frames[0]):
+				leaks.append(block[0] + ' from ' + frames[0])
+			block = []
+		block.append(line.strip())
+	return [l for l in leaks if l]
+
+
+def section(lines, begin, end):
+	try:
+		i = lines.index(begin)
+		return lines[i + 1:lines.index(end, i)]
+	except ValueError:
+		return None
+
+
+def cmd_modules(expected, log, repeat, kernel, lockdep):
+	try:
+		lines = [PREFIX.sub('', l, count=1).rstrip()
+			 for l in open(log, errors='replace').read().splitlines()]
+	except OSError:
+		lines = []
+	rows = load_expected(expected)
+	checks = []
+	for line in lines:
+		m = re.match(r'^vkt: check (.*): (PASS|FAIL) ?(.*)$', line)
+		if m:
+			checks.append((m.group(1), m.group(2) == 'PASS', m.group(3)))
+
+	runs = met = 0
+	misses = []
+	for run in range(repeat + 1):
+		text = section(lines, 'vkt: run %d begin' % run, 'vkt: run %d end' % run)
+		if text is None:
+			continue
+		runs += 1
+		path = log + '.run%d' % run
+		with open(path, 'w') as f:
+			f.write('KTAP version 1\n' + '\n'.join(text) + '\n')
+		cases, _ = parse_log(path)
+		for c in cases:
+			want, _ = expected_for(rows, kernel, lockdep, c.name)
+			if want in ('any', c.status.lower()):
+				met += 1
+			else:
+				misses.append('run %d: %s %s, expected %s: %s' %
+					      (run, c.name, c.status, want, c.why()[:80]))
+		if run == 0:
+			print('first load:')
+			for c in cases:
+				print('    %-4s %s' % (c.status, c.name))
+	checks.append(('%d loads, every case as expected.txt says in each' % (repeat + 1),
+		       runs == repeat + 1 and not misses,
+		       '(%d loads ran, %d case results as expected, %d not%s)' %
+		       (runs, met, len(misses), '; ' + misses[0] if misses else '')))
+
+	leaks = section(lines, 'vkt: kmemleak begin', 'vkt: kmemleak end')
+	if leaks is not None:
+		ours = suite_leaks(leaks)
+		total = sum(1 for l in leaks if l.startswith('unreferenced object'))
+		checks.append(('kmemleak: nothing the suite allocated', not ours,
+			       '(%d unreferenced objects in all, %d of the suite%s)' %
+			       (total, len(ours), ': ' + ours[0] if ours else '')))
+	reports = kernel_reports(log)
+	checks.append(('no WARN, BUG or lockdep report in the guest log', not reports,
+		       '; '.join(reports[:3])))
+	checks.append(('the guest ran to its end', 'vkt: done' in lines, ''))
+	for name, ok, detail in checks:
+		print('  %-4s %s %s' % ('ok' if ok else 'FAIL', name, detail))
+	passed = sum(1 for c in checks if c[1])
+	print('%d passed, %d failed' % (passed, len(checks) - passed))
+	return 0 if passed == len(checks) else 1
+
+
+CHECK = re.compile(r'\bKUNIT_(EXPECT|ASSERT)_\w+\(|\bKUNIT_FAIL\(|\bKUNIT_EXPECT_USERS\(|\bKUNIT_ASSERT_VFIO_HOLDS_REF\(')
+FAILED_AT = re.compile(r'(?:EXPECTATION|ASSERTION) FAILED at \S*?([\w.]+\.c):(\d+)')
+
+
+def cmd_coverage(src, logs):
+	import glob
+	import os
+	sites = []
+	for path in sorted(glob.glob(os.path.join(src, '*_kunit.c'))) + \
+		    [os.path.join(src, 'vfio_kvm_env.c')]:
+		name = os.path.basename(path)
+		in_report = False
+		for n, line in enumerate(open(path), 1):
+			if name == 'vfio_kvm_env.c':
+				# the env's checks: what the mocks saw
+				if line.startswith('static void vkt_dev_report('):
+					in_report = True
+				elif line.startswith('}'):
+					in_report = False
+				if not in_report:
+					continue
+			if CHECK.search(line) and not line.lstrip().startswith(('#define', '*', '/*')):
+				sites.append((name, n, line.strip()))
+	failed = {}
+	for log in logs:
+		try:
+			text = open(log, errors='replace').read()
+		except OSError:
+			continue
+		for m in FAILED_AT.finditer(text):
+			key = (m.group(1), int(m.group(2)))
+			failed.setdefault(key, set()).add(os.path.basename(log).rsplit('.', 1)[0])
+	never = [s for s in sites if (s[0], s[1]) not in failed]
+	for name, n, line in sites:
+		who = failed.get((name, n))
+		print('  %-4s %s:%d %s%s' % ('ok' if who else 'NEVER', name, n, line[:60],
+					      ' (' + ', '.join(sorted(who))[:70] + ')' if who else ''))
+	print('%d of %d checks shown failing; never: %d' % (len(sites) - len(never), len(sites), len(never)))
+	return 0
+
+
 def main(argv):
+	if len(argv) >= 3 and argv[0] == 'coverage':
+		return cmd_coverage(argv[1], argv[2:])
+	if len(argv) == 6 and argv[0] == 'modules':
+		return cmd_modules(argv[1], argv[2], int(argv[3]), argv[4], argv[5])
 	if len(argv) == 3 and argv[0] == 'killed':
 		return cmd_killed(argv[1], argv[2])
 	if len(argv) >= 3 and argv[0] == 'run':

@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The suites as a distribution runs them: a 6.12 kernel with VFIO, KVM and
+# the suites as modules, booted in QEMU with a busybox initramfs that loads
+# the suite module, reads the results from debugfs, unloads and reloads it
+# REPEAT times, then checks that nothing was left behind: kmemleak, fds in
+# the kthreads' files table, vfio devices, iommu groups and platform
+# devices in sysfs, and that kvm and vfio unload.
+#
+# Environment: KVER (6.12), CACHE, REPEAT (20), LOCKDEP (y).
+# Exit status: 0 every check passed, 1 a check failed, 2 setup failure.
+# Ends with "N passed, N failed".
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../../.." && pwd)
+KVER=${KVER:-6.12}
+CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
+REPEAT=${REPEAT:-20}
+LOCKDEP=${LOCKDEP:-y}
+JOBS=${JOBS:-$(nproc)}
+
+t0=$(date +%s)
+say() { printf '[vfio-kvm %4ds] %s\n' $(($(date +%s) - t0)) "$*"; }
+fail_setup() { echo "module-check.sh: error: $*" >&2; echo "0 passed, 1 failed"; exit 2; }
+
+# shellcheck source=tools/testing/vfio_kvm/kernel.sh
+. "$here/kernel.sh"
+VKT_PACKAGES="$VKT_PACKAGES busybox-static"
+
+mkdir -p "$CACHE"
+CACHE=$(cd "$CACHE" && pwd)
+vkt_known_kver "$KVER" || fail_setup "unknown KVER '$KVER'"
+vkt_install_deps "linux-source-$KVER"
+tree=$(vkt_debian_tree "$KVER")
+vkt_recover_tree "$tree"
+vkt_install_suite "$tree"
+
+build="$CACHE/build/$KVER-modules-lockdep-$LOCKDEP"
+out="$CACHE/results/module-check-$KVER"
+mkdir -p "$build" "$out"
+export CCACHE_DIR="$CACHE/ccache" CCACHE_BASEDIR="$tree"
+cc="ccache gcc"
+
+say "kernel: Debian linux-source-$KVER $(vkt_debian_version "$KVER"), VFIO, KVM and the suites as modules"
+(cd "$tree" && python3 tools/testing/kunit/kunit.py config --arch=x86_64 \
+	"--build_dir=$build" "--qemu_config=$here/qemu_x86_64.py" \
+	"--kunitconfig=$here/configs/modules.config" \
+	$([ "$LOCKDEP" = y ] || echo --kconfig_add CONFIG_PROVE_LOCKING=n) \
+	--make_options "CC=$cc") > "$build/config.log" 2>&1 || {
+	tail -20 "$build/config.log" >&2
+	fail_setup "kernel configuration failed (log: $build/config.log)"
+}
+say "building (log: $build/build.log)"
+vkt_build "$tree" "$build" "$cc" "$JOBS" || fail_setup "kernel build failed (log: $build/build.log)"
+
+say "initramfs: busybox and the modules"
+root="$build/initramfs"
+rm -rf "$root"
+mkdir -p "$root"/{bin,dev,proc,sys,tmp}
+make -C "$tree" O="$build" ARCH=x86_64 CC="$cc" INSTALL_MOD_PATH="$root" \
+	INSTALL_MOD_STRIP=1 modules_install > "$build/modules_install.log" 2>&1 ||
+	fail_setup "modules_install failed (log: $build/modules_install.log)"
+cp /bin/busybox "$root/bin/busybox"
+sed "s/@REPEAT@/$REPEAT/" "$here/module-check.init" > "$root/init"
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$build/initramfs.cpio.gz"
+
+say "booting the guest: load, $REPEAT unload/reload cycles, leak checks"
+log="$out/guest.log"
+timeout 1200 qemu-system-x86_64 -nodefaults -m 1024 -cpu max -smp 2 \
+	-bios qboot.rom -kernel "$build/arch/x86/boot/bzImage" \
+	-initrd "$build/initramfs.cpio.gz" \
+	-append "console=ttyS0 panic=-1 kmemleak=on" \
+	-no-reboot -nographic -serial stdio < /dev/null > "$log" 2>&1 || true
+say "guest log: $log"
+
+python3 "$here/vkt_results.py" modules "$here/expected.txt" "$log" "$REPEAT" "$KVER" "$LOCKDEP"
