@@ -104,8 +104,7 @@ static int vkt_release_fn(void *data)
 {
 	struct vkt_release_work *w = data;
 
-	if (!wait_for_completion_timeout(&w->gate->in_open,
-					 msecs_to_jiffies(w->gate->wait_ms)))
+	if (!wait_for_completion_timeout(&w->gate->in_open, 30 * HZ))
 		return -ETIMEDOUT;
 	vkt_vm_release_kvfio(w->vm);
 	WRITE_ONCE(w->released, true);
@@ -145,10 +144,9 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 	w->gate = (struct vkt_gate *)(w + 1);
 	init_completion(&w->gate->in_open);
 	init_completion(&w->gate->go);
-	w->gate->wait_ms = 2000;
+	w->gate->wait_ms = 3000;
 	dev->mock->gate = w->gate;
 	dev->mock->lock_mode = VKT_LOCK_POLL;
-	dev->mock->poll_ms = 1000;
 
 	thread = kunit_thread_run(vkt_release_fn, w, "vkt-release");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(thread));

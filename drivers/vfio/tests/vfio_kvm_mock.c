@@ -12,9 +12,20 @@
 #include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/kvm_host.h>
+#include <linux/moduleparam.h>
 
 #include "vfio_kvm_compat.h"
 #include "vfio_kvm_mock.h"
+
+/*
+ * How long a mock that polls for kvm->lock waits before it calls it a
+ * deadlock: far longer than any holder of kvm->lock needs on a working
+ * kernel, even a slow emulated one under load.
+ */
+static unsigned int kvm_lock_poll_ms = 5000;
+module_param(kvm_lock_poll_ms, uint, 0644);
+MODULE_PARM_DESC(kvm_lock_poll_ms,
+		 "ms a mock polls for kvm->lock before it reports a deadlock");
 
 const struct vkt_mock_behaviour vkt_mock_behaviours[VKT_NR_MOCKS] = {
 	{
@@ -60,7 +71,7 @@ void vkt_mock_init(struct vkt_mock *mock, const struct vkt_mock_behaviour *b)
 	/* lockdep names the class after this: "&mock->driver_lock" */
 	mutex_init(&mock->driver_lock);
 	mock->lock_mode = VKT_LOCK_BLOCK;
-	mock->poll_ms = 1000;
+	mock->poll_ms = kvm_lock_poll_ms;
 	atomic_set(&mock->violations, 0);
 	atomic_set(&mock->deadlocks, 0);
 }

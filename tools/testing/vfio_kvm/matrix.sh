@@ -42,7 +42,8 @@ while read -r name kernel lockdep selftest check boots patches; do
 	log="$out/$name.log"
 	start=$(date +%s)
 	if [ "$check" = modules ]; then
-		KVER=$kernel LOCKDEP=$lockdep "$here/module-check.sh" | tee "$out/$name.txt"
+		KVER=$kernel LOCKDEP=$lockdep KERNEL_PATCHES=$kp EXPECT_AS=$name \
+			"$here/module-check.sh" | tee "$out/$name.txt"
 		rc=${PIPESTATUS[0]}
 	else
 		KVER=$kernel LOCKDEP=$lockdep SELFTEST=$selftest BOOTS=${boots//,/ } \

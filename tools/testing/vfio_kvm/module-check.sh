@@ -8,7 +8,9 @@
 # the kthreads' files table, vfio devices, iommu groups and platform
 # devices in sysfs, and that kvm and vfio unload.
 #
-# Environment: KVER (6.12), CACHE, REPEAT (20), LOCKDEP (y).
+# Environment: KVER (6.12), CACHE, REPEAT (20), LOCKDEP (y), KERNEL_PATCHES
+# (applied for the run, as for run.sh; the cases' expectations are then
+# those of EXPECT_AS in expected.txt, default: every case passes).
 # Exit status: 0 every check passed, 1 a check failed, 2 setup failure.
 # Ends with "N passed, N failed".
 
@@ -20,6 +22,7 @@ KVER=${KVER:-6.12}
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
 REPEAT=${REPEAT:-20}
 LOCKDEP=${LOCKDEP:-y}
+KERNEL_PATCHES=${KERNEL_PATCHES:-}
 JOBS=${JOBS:-$(nproc)}
 
 t0=$(date +%s)
@@ -37,6 +40,16 @@ vkt_install_deps "linux-source-$KVER"
 tree=$(vkt_debian_tree "$KVER")
 vkt_recover_tree "$tree"
 vkt_install_suite "$tree"
+patches=()
+for p in $KERNEL_PATCHES; do
+	[ -f "$p" ] || fail_setup "KERNEL_PATCHES: no such file: $p"
+	patches+=("$(cd "$(dirname "$p")" && pwd)/$(basename "$p")")
+done
+if [ ${#patches[@]} -gt 0 ]; then
+	vkt_apply_patches "$tree" "${patches[@]}" || exit 2
+	trap 'vkt_revert_patches "$tree"' EXIT
+fi
+expect_as=${EXPECT_AS:-$KVER${patches:+-patched}}
 
 build="$CACHE/build/$KVER-modules-lockdep-$LOCKDEP"
 out="$CACHE/results/module-check-$KVER"
@@ -44,7 +57,7 @@ mkdir -p "$build" "$out"
 export CCACHE_DIR="$CACHE/ccache" CCACHE_BASEDIR="$tree"
 cc="ccache gcc"
 
-say "kernel: Debian linux-source-$KVER $(vkt_debian_version "$KVER"), VFIO, KVM and the suites as modules"
+say "kernel: Debian linux-source-$KVER $(vkt_debian_version "$KVER"), VFIO, KVM and the suites as modules${patches:+, patches: ${patches[*]##*/}}"
 (cd "$tree" && python3 tools/testing/kunit/kunit.py config --arch=x86_64 \
 	"--build_dir=$build" "--qemu_config=$here/qemu_x86_64.py" \
 	"--kunitconfig=$here/configs/modules.config" \
@@ -77,4 +90,4 @@ timeout 1200 qemu-system-x86_64 -nodefaults -m 1024 -cpu max -smp 2 \
 	-no-reboot -nographic -serial stdio < /dev/null > "$log" 2>&1 || true
 say "guest log: $log"
 
-python3 "$here/vkt_results.py" modules "$here/expected.txt" "$log" "$REPEAT" "$KVER" "$LOCKDEP"
+python3 "$here/vkt_results.py" modules "$here/expected.txt" "$log" "$REPEAT" "$expect_as" "$LOCKDEP"

@@ -300,6 +300,9 @@ def cmd_modules(expected, log, repeat, kernel, lockdep):
 	if leaks is not None:
 		ours = suite_leaks(leaks)
 		total = sum(1 for l in leaks if l.startswith('unreferenced object'))
+		sample = sum(1 for l in leaks if 'kmemleak_test_init' in l)
+		checks.append(('kmemleak reports the leaks of its sample module', sample > 0,
+			       '(%d backtraces through kmemleak_test_init)' % sample))
 		checks.append(('kmemleak: nothing the suite allocated', not ours,
 			       '(%d unreferenced objects in all, %d of the suite%s)' %
 			       (total, len(ours), ': ' + ours[0] if ours else '')))
