@@ -5,8 +5,9 @@
  * Everything that differs between the kernel generations the suites run on
  * lives here and nowhere else.  Two generations are known:
  *
- *  - 6.1: no kunit_vm_mmap(), no iommufd emulated ops, and a vfio_device
- *    whose ops->release must free the device itself;
+ *  - 6.1: no kunit_vm_mmap(), no iommufd emulated ops, no device cdev
+ *    path, a vfio_device whose ops->release must free the device itself,
+ *    and KTAP that does not mark skipped parameters;
  *  - 6.12 and later: the current APIs.
  *
  * A new kernel that changes one of these APIs gets a new block here, not an
@@ -15,7 +16,9 @@
 #ifndef _VFIO_KVM_COMPAT_H
 #define _VFIO_KVM_COMPAT_H
 
+#include <linux/fs.h>
 #include <linux/mman.h>
+#include <linux/uaccess.h>
 #include <linux/version.h>
 #include <linux/vfio.h>
 #include <kunit/test.h>
@@ -52,6 +55,21 @@ static inline unsigned long vkt_compat_user_map(struct kunit *test,
 			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
 }
 
+/* The cdev path's open: VFIO_DEVICE_BIND_IOMMUFD, arguments at @uarg. */
+static inline long vkt_compat_bind_iommufd(struct file *file,
+					   void __user *uarg, int iommufd)
+{
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = iommufd,
+	};
+
+	if (copy_to_user(uarg, &bind, sizeof(bind)))
+		return -EFAULT;
+	return file->f_op->unlocked_ioctl(file, VFIO_DEVICE_BIND_IOMMUFD,
+					  (unsigned long)uarg);
+}
+
 #else
 
 /* ---- 6.1 ---------------------------------------------------------------- */
@@ -74,6 +92,13 @@ static inline void vkt_compat_release_device(struct vfio_device *vdev)
 #define VKT_COMPAT_EMULATED_IOMMU_OPS
 
 unsigned long vkt_compat_user_map(struct kunit *test, size_t size);
+
+/* No device cdev path before 6.6: the cdev cases skip before they bind. */
+static inline long vkt_compat_bind_iommufd(struct file *file,
+					   void __user *uarg, int iommufd)
+{
+	return -EOPNOTSUPP;
+}
 
 #endif
 

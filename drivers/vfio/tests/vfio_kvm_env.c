@@ -372,21 +372,13 @@ struct file *vkt_dev_cdev_open(struct vkt_dev *dev)
 /* VFIO_DEVICE_BIND_IOMMUFD: the cdev path's device open. */
 int vkt_dev_cdev_bind(struct vkt_dev *dev, struct file *file)
 {
-	void __user *uarg = vkt_uarg(dev->env);
-	struct vfio_device_bind_iommufd bind = {
-		.argsz = sizeof(bind),
-		.iommufd = dev->iommufd_fd,
-	};
 	int ret;
 
 	/* a group-path device being bound on purpose: it gets one now */
-	if (!dev->iommufd) {
+	if (!dev->iommufd)
 		vkt_dev_open_iommufd(dev);
-		bind.iommufd = dev->iommufd_fd;
-	}
-	if (copy_to_user(uarg, &bind, sizeof(bind)))
-		return -EFAULT;
-	ret = vkt_ioctl(file, VFIO_DEVICE_BIND_IOMMUFD, (unsigned long)uarg);
+	ret = vkt_compat_bind_iommufd(file, vkt_uarg(dev->env),
+				      dev->iommufd_fd);
 	if (!ret)
 		dev->bound = file;
 	vkt_dev_report(dev);
