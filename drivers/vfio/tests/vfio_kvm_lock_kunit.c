@@ -68,7 +68,9 @@ static void vfio_kvm_lock_order(struct kunit *test)
 
 	file = vkt_dev_open(dev);
 	if (b->open_error)
-		KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(file), (long)b->open_error);
+		KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(file),
+				    (long)b->open_error,
+				    "opening the device with a failing open_device");
 	else
 		KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file),
 				       "VFIO_GROUP_GET_DEVICE_FD: %ld",
