@@ -17,7 +17,7 @@ export CACHE REPEAT KVER KSRC KERNEL_PATCHES LOCKDEP KVM_MODE RESULTS BOOTS SELF
 
 TOOLS := tools/testing/vfio_kvm
 
-.PHONY: run test mutants module-check module clean-cache
+.PHONY: run test mutants module-check module module-clean clean-cache
 
 run:
 	@$(TOOLS)/run.sh
@@ -34,6 +34,9 @@ module-check:
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+module-clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 
 clean-cache:
 	rm -rf "$(CACHE)"
