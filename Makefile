@@ -7,6 +7,7 @@
 #                LOCKDEP=y|n, KVM_MODE=real|auto|fake, RESULTS=file.json, CACHE=dir)
 #   make test    the acceptance matrix against the expected outcomes (CI)
 #   make mutants the revert and the mutants of the fix against plain 6.12
+#                (a mutant of the cdev fix against 6.12 with that fix)
 #   make module-check  the suites as modules, loaded and unloaded 21 times
 #   make module  out-of-tree build of the modules against KDIR (Kbuild)
 #   make clean-cache   remove the cache (sources, build trees, ccache)
@@ -26,7 +27,7 @@ test:
 	@$(TOOLS)/matrix.sh
 
 mutants:
-	@MATRIX="6.12 $$(awk '$$5 == "killed" {print $$1}' $(TOOLS)/matrix.txt)" \
+	@MATRIX="6.12 fix-cdev-second-bind $$(awk '$$5 == "killed" {print $$1}' $(TOOLS)/matrix.txt)" \
 		$(TOOLS)/matrix.sh
 
 module-check:

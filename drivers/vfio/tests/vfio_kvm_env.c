@@ -35,7 +35,10 @@ module_param_named(kvm, kvm_mode, charp, 0444);
 MODULE_PARM_DESC(kvm,
 	"Which KVM the cases use: auto (a real VM where /dev/kvm works, else a fake one), real (a real VM or fail), fake");
 
-/* ---- the suite is wedged once a thread missed its deadline ------------- */
+/*
+ * ---- the suite is wedged once a thread missed its deadline, or a case -----
+ * ---- left the kernel holding freed memory --------------------------------
+ */
 
 static atomic_t vkt_wedge = ATOMIC_INIT(0);
 static char vkt_wedge_why[160];
@@ -47,7 +50,8 @@ bool vkt_wedged(void)
 
 /*
  * A thread stuck in VFIO or KVM still runs this module's code and uses
- * what the case allocated: leak all of it, and pin the module.
+ * what the case allocated, and a device that points at a destroyed VM
+ * cannot be closed: leak all of it, and pin the module.
  */
 void vkt_set_wedged(const char *why)
 {
@@ -60,7 +64,7 @@ void vkt_set_wedged(const char *why)
 void vkt_skip_if_wedged(struct kunit *test)
 {
 	if (vkt_wedged())
-		vkt_skip(test, "an earlier case left a thread stuck (%s): VFIO or KVM may hold locks forever",
+		vkt_skip(test, "an earlier case left VFIO or KVM in a state it cannot undo (%s): locks may be held forever, or memory freed under a driver",
 			   vkt_wedge_why);
 }
 

@@ -214,21 +214,39 @@ static void vfio_kvm_ref_group_moved(struct kunit *test)
 			   "of the second VM after the last close");
 }
 
-/* A group no VM knows of: no reference, device->kvm NULL. */
-static void vfio_kvm_ref_no_vm(struct kunit *test)
+/*
+ * Open the device of a group no VM holds: VFIO takes no reference and the
+ * driver gets no VM.
+ */
+static void vkt_ref_expect_no_vm(struct kunit *test, struct vkt_dev *dev,
+				 struct vkt_vm *vm, const char *state)
 {
-	struct vkt_env *env = vkt_env_create(test);
-	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
-	struct vkt_vm *vm = vkt_vm_create(env);
 	unsigned int base = vkt_vm_users(vm);
 	struct file *file;
 
 	file = vkt_ref_open(test, dev, base);
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
-			      "device->kvm of a group no VM was attached to");
-	KUNIT_EXPECT_USERS(test, vm, base,
-			   "of a VM the open device's group is not attached to");
+			      "device->kvm at an open %s", state);
+	KUNIT_EXPECT_EQ_MSG(test, vkt_vm_users(vm), base,
+			    "kvm->users_count with the device open %s", state);
 	vkt_dev_close(dev, file);
+}
+
+/*
+ * A group no VM knows of, never attached or deleted from its VM
+ * (KVM_DEV_VFIO_FILE_DEL) before the open: no reference, no VM.
+ */
+static void vfio_kvm_ref_no_vm(struct kunit *test)
+{
+	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_vm *vm = vkt_vm_create(env);
+
+	vkt_ref_expect_no_vm(test, dev, vm, "of a group no VM was attached to");
+	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_detach(vm, dev), 0);
+	vkt_ref_expect_no_vm(test, dev, vm,
+			     "of a group deleted from its VM (KVM_DEV_VFIO_FILE_DEL)");
 }
 
 /* After KVM released the group, the next first open gets no VM. */
@@ -237,44 +255,45 @@ static void vfio_kvm_ref_none_after_release(struct kunit *test)
 	struct vkt_env *env = vkt_env_create(test);
 	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
 	struct vkt_vm *vm = vkt_vm_create(env);
-	unsigned int base;
-	struct file *file;
 
 	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
 	vkt_vm_release_kvfio(vm);
-	base = vkt_vm_users(vm);
-
-	file = vkt_ref_open(test, dev, base);
-	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
-			      "device->kvm at an open after KVM released the group");
-	KUNIT_EXPECT_USERS(test, vm, base,
-			   "of the VM that released the group, with the device open");
-	vkt_dev_close(dev, file);
+	vkt_ref_expect_no_vm(test, dev, vm,
+			     "after KVM released the group (kvm_vfio_release())");
 }
 
-/* open_device fails: VFIO gives back the reference it took for it. */
+/*
+ * open_device fails: VFIO gives back the reference it took for it and the
+ * device stays closed, so the next open calls open_device again.
+ */
 static void vfio_kvm_ref_open_fails(struct kunit *test)
 {
 	struct vkt_env *env = vkt_env_create(test);
 	struct vkt_dev *dev = vkt_ref_dev(env, "fail_open", NULL);
 	struct vkt_vm *vm = vkt_vm_create(env);
-	unsigned int base;
+	unsigned int base, attempt;
 	struct file *file;
 
 	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
 	dev->mock->expect_kvm = true;
 	base = vkt_vm_users(vm);
 
-	file = vkt_dev_open(dev);
-	KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(file), (long)-EIO,
-			    "VFIO_GROUP_GET_DEVICE_FD with a failing open_device");
-	if (!IS_ERR(file))
-		vkt_dev_close(dev, file);
-	KUNIT_EXPECT_USERS(test, vm, base, "after open_device failed");
-	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
-			      "device->kvm after open_device failed");
-	KUNIT_EXPECT_EQ_MSG(test, dev->mock->opens, 1U,
-			    "open_device calls");
+	for (attempt = 1; attempt <= 2; attempt++) {
+		file = vkt_dev_open(dev);
+		KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(file), (long)-EIO,
+				    "opening the device through its %s with a failing open_device, attempt %u",
+				    vkt_path_name(dev->path), attempt);
+		if (!IS_ERR(file))
+			vkt_dev_close(dev, file);
+		KUNIT_EXPECT_EQ_MSG(test, vkt_vm_users(vm), base,
+				    "kvm->users_count after open_device failed, attempt %u",
+				    attempt);
+		KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
+				      "device->kvm after open_device failed, attempt %u",
+				      attempt);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, dev->mock->opens, 2U,
+			    "open_device calls for two opens that failed in it: a failed first open must leave the device closed");
 }
 
 /*
@@ -353,11 +372,15 @@ static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
 
 	vkt_vm_release_kvfio(vm);
 	vkt_vm_close(vm);
+	if (vkt_vm_destroyed(vm) == 1) {
+		/* the driver still has device->kvm: closing would use it */
+		vkt_set_wedged("a VM was destroyed while an open vfio device still pointed at it");
+		KUNIT_FAIL(test, "kvm_destroy_vm() ran when the VM fd and the kvm-vfio device were closed, while the device was open: VFIO did not hold its reference until the last close (device left open: closing it would use the freed VM)");
+		return;
+	}
 	dev->mock->min_users = 1;
 	KUNIT_EXPECT_USERS(test, vm, 1U,
 			   "with only the open device left holding the VM");
-	KUNIT_EXPECT_EQ_MSG(test, vkt_vm_destroyed(vm) == 1, false,
-			    "kvm_destroy_vm() ran while VFIO still held the VM");
 
 	vkt_dev_close(dev, file);
 	switch (vkt_vm_destroyed(vm)) {

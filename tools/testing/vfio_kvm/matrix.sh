@@ -70,7 +70,7 @@ while read -r name kernel lockdep selftest check boots patches; do
 		x=${x%% failed*}
 		met=$((met + m))
 		missed=$((missed + x))
-		[ "$lockdep" = y ] && [ "$selftest" = n ] && [ -z "$kp" ] && baseline[$kernel]=$log
+		[ "$lockdep" = y ] && [ "$selftest" = n ] && baseline[$kernel:$patches]=$log
 		row "$name" "$kernel" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $secs "$m cases as expected, $x not"
 		;;
 	modules)
@@ -84,9 +84,12 @@ while read -r name kernel lockdep selftest check boots patches; do
 		row "$name" "$kernel" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $secs "$m module checks passed, $x failed"
 		;;
 	killed)
-		base=${baseline[$kernel]:-}
+		# judged against the line with every patch but the mutant's last
+		base=${patches%,*}
+		[ "$base" != "$patches" ] || base=-
+		base=${baseline[$kernel:$base]:-}
 		if [ -z "$base" ]; then
-			row "$name" "$kernel" "NO-BASE" $secs "no plain $kernel line before it"
+			row "$name" "$kernel" "NO-BASE" $secs "no expected line of $kernel with the patches before the last, before it"
 			missed=$((missed + 1))
 			continue
 		fi
