@@ -7,7 +7,8 @@
  *
  *  - 6.1: no kunit_vm_mmap(), no iommufd emulated ops, no device cdev
  *    path, a vfio_device whose ops->release must free the device itself,
- *    and KTAP that does not mark skipped parameters;
+ *    no KUNIT_FAIL_AND_ABORT(), and KTAP that does not mark skipped
+ *    parameters;
  *  - 6.12 and later: the current APIs.
  *
  * A new kernel that changes one of these APIs gets a new block here, not an
@@ -82,6 +83,10 @@ static inline long vkt_compat_bind_iommufd(struct file *file,
 	kunit_info(test, "SKIP " fmt, ##__VA_ARGS__);			\
 	kunit_skip(test, fmt, ##__VA_ARGS__);				\
 } while (0)
+
+/* No KUNIT_FAIL_AND_ABORT() in 6.1. */
+#define KUNIT_FAIL_AND_ABORT(test, fmt, ...)				\
+	KUNIT_ASSERT_FAILURE(test, fmt, ##__VA_ARGS__)
 
 /* Before 6.2 every driver's ops->release had to free the device. */
 static inline void vkt_compat_release_device(struct vfio_device *vdev)

@@ -131,12 +131,117 @@ int vkt_case_init(struct kunit *test)
 	return 0;
 }
 
-/* ---- files, fds and user memory ----------------------------------------- */
+/* ---- every call of a case into VFIO or KVM has a deadline ----------------- */
 
-static long vkt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+/*
+ * A case on a kernel that deadlocks must fail, not hang: KUnit cannot stop
+ * a case blocked in mutex_lock(), and then never ends.  So the calls that
+ * can wait for a VFIO or KVM lock run in a kthread that acts for the case
+ * (its mm for ioctl arguments; fds live in the files table all kthreads
+ * share), and the case waits VKT_CALL_TIMEOUT seconds for it.  The threads
+ * a case starts itself (the race, the release side of the interleaving, the
+ * teardown) call directly: whoever waits for them has a deadline.
+ */
+#define VKT_CALL_TIMEOUT	30
+
+struct vkt_call {
+	long (*fn)(struct vkt_call *call);
+	struct mm_struct *mm;
+	struct file *file;
+	unsigned int cmd;
+	unsigned long arg;
+	void *data;
+	long ret;
+};
+
+static int vkt_call_main(void *data)
 {
-	return file->f_op->unlocked_ioctl(file, cmd, arg);
+	struct vkt_call *call = data;
+
+	kthread_use_mm(call->mm);
+	call->ret = call->fn(call);
+	kthread_unuse_mm(call->mm);
+	mmput(call->mm);
+	return 0;
 }
+
+static long vkt_call(struct vkt_env *env, const char *what,
+		     const struct vkt_call *c)
+{
+	struct kunit_thread *thread;
+	struct vkt_call *call;
+	long ret;
+
+	if (current != env->actors[0])
+		return c->fn((struct vkt_call *)c);
+
+	call = kmemdup(c, sizeof(*c), GFP_KERNEL);
+	if (!call)
+		return -ENOMEM;
+	if (!mmget_not_zero(env->mm)) {
+		kfree(call);
+		return -ESRCH;
+	}
+	call->mm = env->mm;
+	thread = kunit_thread_run(vkt_call_main, call, "vkt-call");
+	if (IS_ERR(thread)) {
+		mmput(env->mm);
+		kfree(call);
+		return PTR_ERR(thread);
+	}
+	if (kunit_thread_join(thread, jiffies + VKT_CALL_TIMEOUT * HZ, NULL)) {
+		/* the thread still uses @call, the case's files and the module */
+		vkt_set_wedged(what);
+		KUNIT_FAIL_AND_ABORT(env->test,
+				     "deadlock: %s did not return within %u s: a lock it waits for is held by a task that waits for it",
+				     what, VKT_CALL_TIMEOUT);
+	}
+	ret = call->ret;
+	kfree(call);
+	return ret;
+}
+
+static long vkt_call_ioctl(struct vkt_call *call)
+{
+	return call->file->f_op->unlocked_ioctl(call->file, call->cmd,
+						call->arg);
+}
+
+static long vkt_ioctl(struct vkt_env *env, const char *what,
+		      struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct vkt_call call = {
+		.fn = vkt_call_ioctl, .file = file, .cmd = cmd, .arg = arg,
+	};
+
+	return vkt_call(env, what, &call);
+}
+
+/* The last fput of @file, now, and the fput()s its release deferred. */
+static long vkt_call_fput(struct vkt_call *call)
+{
+	if (call->file)
+		__fput_sync(call->file);
+	flush_delayed_fput();
+	return 0;
+}
+
+static void vkt_fput(struct vkt_env *env, const char *what, struct file *file)
+{
+	struct vkt_call call = { .fn = vkt_call_fput, .file = file };
+
+	vkt_call(env, what, &call);
+}
+
+static long vkt_call_open(struct vkt_call *call)
+{
+	struct vkt_env *env = call->data;
+
+	return (long)file_open_root_mnt(env->devtmpfs, (const char *)call->arg,
+					O_RDWR, 0);
+}
+
+/* ---- files, fds and user memory ----------------------------------------- */
 
 /* Give @file an fd number, keeping our own reference. */
 static int vkt_install(struct file *file)
@@ -148,12 +253,13 @@ static int vkt_install(struct file *file)
 	return fd;
 }
 
-static void vkt_close_installed(int *fd, struct file **file)
+static void vkt_close_installed(struct vkt_env *env, const char *what,
+				int *fd, struct file **file)
 {
 	if (*fd >= 0)
 		close_fd(*fd);
 	if (*file)
-		__fput_sync(*file);	/* the last reference: release now */
+		vkt_fput(env, what, *file);	/* the last reference */
 	*fd = -1;
 	*file = NULL;
 }
@@ -170,9 +276,20 @@ static struct file *vkt_take_fd(int fd)
 	return file ?: ERR_PTR(-EBADF);
 }
 
+/* Open /dev/@path: opening a group takes its group_lock. */
 struct file *vkt_open_node(struct vkt_env *env, const char *path)
 {
-	return file_open_root_mnt(env->devtmpfs, path, O_RDWR, 0);
+	struct vkt_call call = {
+		.fn = vkt_call_open, .arg = (unsigned long)path, .data = env,
+	};
+
+	return (struct file *)vkt_call(env, "opening a node of the private /dev",
+				       &call);
+}
+
+void vkt_close_node(struct vkt_env *env, struct file *file)
+{
+	vkt_fput(env, "the last close of a /dev node", file);
 }
 
 /* Each thread that issues ioctls has its own slice of the user page. */
@@ -290,10 +407,11 @@ static void vkt_dev_open_group(struct vkt_dev *dev)
 	KUNIT_ASSERT_GE(test, dev->container_fd, 0);
 
 	KUNIT_ASSERT_EQ(test, put_user(dev->container_fd, (int __user *)uarg), 0);
-	ret = vkt_ioctl(dev->group, VFIO_GROUP_SET_CONTAINER,
-			(unsigned long)uarg);
+	ret = vkt_ioctl(dev->env, "VFIO_GROUP_SET_CONTAINER", dev->group,
+			VFIO_GROUP_SET_CONTAINER, (unsigned long)uarg);
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "VFIO_GROUP_SET_CONTAINER: %ld", ret);
-	ret = vkt_ioctl(dev->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+	ret = vkt_ioctl(dev->env, "VFIO_SET_IOMMU", dev->container,
+			VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "VFIO_SET_IOMMU(TYPE1v2): %ld", ret);
 }
 
@@ -374,15 +492,25 @@ struct file *vkt_dev_cdev_open(struct vkt_dev *dev)
 }
 
 /* VFIO_DEVICE_BIND_IOMMUFD: the cdev path's device open. */
+static long vkt_call_bind(struct vkt_call *call)
+{
+	return vkt_compat_bind_iommufd(call->file, (void __user *)call->arg,
+				       call->cmd);
+}
+
 int vkt_dev_cdev_bind(struct vkt_dev *dev, struct file *file)
 {
+	struct vkt_call call = { .fn = vkt_call_bind, .file = file };
 	int ret;
 
 	/* a group-path device being bound on purpose: it gets one now */
 	if (!dev->iommufd)
 		vkt_dev_open_iommufd(dev);
-	ret = vkt_compat_bind_iommufd(file, vkt_uarg(dev->env),
-				      dev->iommufd_fd);
+	call.arg = (unsigned long)vkt_uarg(dev->env);
+	call.cmd = dev->iommufd_fd;
+	ret = vkt_call(dev->env,
+		       "VFIO_DEVICE_BIND_IOMMUFD (the device's open: open_device under VFIO's locks)",
+		       &call);
 	if (!ret)
 		dev->bound = file;
 	vkt_dev_report(dev);
@@ -436,7 +564,9 @@ struct file *vkt_dev_open(struct vkt_dev *dev)
 
 	if (copy_to_user(uarg, name, strlen(name) + 1))
 		return ERR_PTR(-EFAULT);
-	file = vkt_take_fd(vkt_ioctl(dev->group, VFIO_GROUP_GET_DEVICE_FD,
+	file = vkt_take_fd(vkt_ioctl(env,
+				     "VFIO_GROUP_GET_DEVICE_FD (the device's open: open_device under VFIO's locks)",
+				     dev->group, VFIO_GROUP_GET_DEVICE_FD,
 				     (unsigned long)uarg));
 	if (!IS_ERR(file))
 		vkt_track(env, file, true);
@@ -460,7 +590,9 @@ void vkt_dev_close(struct vkt_dev *dev, struct file *file)
 	if (dev->bound == file)
 		dev->bound = NULL;
 	vkt_track(dev->env, file, false);
-	__fput_sync(file);
+	vkt_fput(dev->env,
+		 "the last close of the device file (close_device under VFIO's locks)",
+		 file);
 	vkt_dev_report(dev);
 }
 
@@ -471,9 +603,14 @@ struct kvm *vkt_dev_kvm(struct vkt_dev *dev)
 
 static void vkt_dev_destroy(struct vkt_dev *dev)
 {
-	vkt_close_installed(&dev->group_fd, &dev->group);
-	vkt_close_installed(&dev->container_fd, &dev->container);
-	vkt_close_installed(&dev->iommufd_fd, &dev->iommufd);
+	struct vkt_env *env = dev->env;
+
+	vkt_close_installed(env, "closing the group", &dev->group_fd,
+			    &dev->group);
+	vkt_close_installed(env, "closing the container", &dev->container_fd,
+			    &dev->container);
+	vkt_close_installed(env, "closing the iommufd", &dev->iommufd_fd,
+			    &dev->iommufd);
 	if (dev->registered)
 		vfio_unregister_group_dev(&dev->mock->vdev);
 	if (dev->mock)
@@ -534,8 +671,8 @@ static long vkt_vm_open_real(struct vkt_env *env, struct vkt_vm *vm)
 	kvm_dev = vkt_open_node(env, "kvm");
 	if (IS_ERR(kvm_dev))
 		return PTR_ERR(kvm_dev);
-	fd = vkt_ioctl(kvm_dev, KVM_CREATE_VM, 0);
-	__fput_sync(kvm_dev);
+	fd = vkt_ioctl(env, "KVM_CREATE_VM", kvm_dev, KVM_CREATE_VM, 0);
+	vkt_fput(env, "closing /dev/kvm", kvm_dev);
 	if (fd < 0)
 		return fd;
 
@@ -594,7 +731,8 @@ int vkt_vm_create_kvfio(struct vkt_vm *vm)
 		return 0;
 	if (copy_to_user(uarg, &cd, sizeof(cd)))
 		return -EFAULT;
-	ret = vkt_ioctl(vm->vm_file, KVM_CREATE_DEVICE, (unsigned long)uarg);
+	ret = vkt_ioctl(vm->env, "KVM_CREATE_DEVICE(KVM_DEV_TYPE_VFIO)",
+			vm->vm_file, KVM_CREATE_DEVICE, (unsigned long)uarg);
 	if (ret)
 		return ret;
 	if (copy_from_user(&cd, uarg, sizeof(cd)))
@@ -629,10 +767,28 @@ static int vkt_vm_set_file(struct vkt_vm *vm, struct file *file, u64 op)
 	    put_user(fd, (int __user *)(uarg + sizeof(attr))))
 		ret = -EFAULT;
 	else
-		ret = vkt_ioctl(vm->kvfio, KVM_SET_DEVICE_ATTR,
+		ret = vkt_ioctl(vm->env,
+				op == KVM_DEV_VFIO_GROUP_ADD ?
+				"KVM_SET_DEVICE_ATTR(KVM_DEV_VFIO_FILE_ADD)" :
+				"KVM_SET_DEVICE_ATTR(KVM_DEV_VFIO_FILE_DEL)",
+				vm->kvfio, KVM_SET_DEVICE_ATTR,
 				(unsigned long)uarg);
 	close_fd(fd);
 	return ret;
+}
+
+/*
+ * What kvm-vfio does to a vfio file for a fake VM: tell VFIO of the VM,
+ * or that it is gone and drop the file.
+ */
+static long vkt_call_fake_set_kvm(struct vkt_call *call)
+{
+	vfio_file_set_kvm(call->file, call->data);
+	if (!call->data) {
+		fput(call->file);
+		flush_delayed_fput();
+	}
+	return 0;
 }
 
 static int vkt_fake_slot(struct vkt_vm *vm, struct file *file)
@@ -648,6 +804,7 @@ static int vkt_fake_slot(struct vkt_vm *vm, struct file *file)
 /* KVM_DEV_VFIO_FILE_ADD, or for a fake VM what kvm_vfio_file_add() does. */
 int vkt_vm_add_file(struct vkt_vm *vm, struct file *file)
 {
+	struct vkt_call call = { .fn = vkt_call_fake_set_kvm };
 	int i;
 
 	if (vm->real) {
@@ -662,7 +819,9 @@ int vkt_vm_add_file(struct vkt_vm *vm, struct file *file)
 	if (i < 0)
 		return -ENOSPC;
 	vm->files[i] = get_file(file);
-	vfio_file_set_kvm(file, vm->kvm);
+	call.file = file;
+	call.data = vm->kvm;
+	vkt_call(vm->env, "vfio_file_set_kvm() of KVM_DEV_VFIO_FILE_ADD", &call);
 	vkt_track_vm(vm->env, file, vm);
 	return 0;
 }
@@ -670,22 +829,22 @@ int vkt_vm_add_file(struct vkt_vm *vm, struct file *file)
 /* KVM_DEV_VFIO_FILE_DEL, or for a fake VM what kvm_vfio_file_del() does. */
 int vkt_vm_del_file(struct vkt_vm *vm, struct file *file)
 {
+	struct vkt_call call = { .fn = vkt_call_fake_set_kvm, .file = file };
 	int i;
 
 	vkt_track_vm(vm->env, file, NULL);
 	if (vm->real) {
 		i = vkt_vm_set_file(vm, file, KVM_DEV_VFIO_GROUP_DEL);
 		/* kvm_vfio_file_del()'s fput() of the file, now */
-		flush_delayed_fput();
+		vkt_fput(vm->env, "the fput()s KVM_DEV_VFIO_FILE_DEL deferred",
+			 NULL);
 		return i;
 	}
 	i = vkt_fake_slot(vm, file);
 	if (i < 0)
 		return -ENOENT;
-	vfio_file_set_kvm(file, NULL);
-	fput(file);
 	vm->files[i] = NULL;
-	flush_delayed_fput();
+	vkt_call(vm->env, "vfio_file_set_kvm() of KVM_DEV_VFIO_FILE_DEL", &call);
 	return 0;
 }
 
@@ -717,8 +876,28 @@ int vkt_vm_detach(struct vkt_vm *vm, struct vkt_dev *dev)
  * kvm->lock and calls kvm_vfio_release(), which tells VFIO to drop the VM.
  * For a fake VM, the same calls under the same lock.
  */
+static long vkt_call_fake_release(struct vkt_call *call)
+{
+	struct vkt_vm *vm = call->data;
+	int i;
+
+	mutex_lock(&vm->kvm->lock);
+	for (i = 0; i < ARRAY_SIZE(vm->files); i++) {
+		if (!vm->files[i])
+			continue;
+		vfio_file_set_kvm(vm->files[i], NULL);
+		fput(vm->files[i]);
+		vm->files[i] = NULL;
+	}
+	mutex_unlock(&vm->kvm->lock);
+	flush_delayed_fput();
+	return 0;
+}
+
 void vkt_vm_release_kvfio(struct vkt_vm *vm)
 {
+	struct vkt_call call = { .fn = vkt_call_fake_release, .data = vm };
+	struct file *kvfio = vm->kvfio;
 	int i;
 
 	for (i = 0; i < vm->env->nr_devs; i++)
@@ -731,30 +910,22 @@ void vkt_vm_release_kvfio(struct vkt_vm *vm)
 	mutex_unlock(&vm->env->files_lock);
 
 	if (vm->real) {
-		if (vm->kvfio)
-			__fput_sync(vm->kvfio);
+		/* and kvm_vfio_release()'s fput() of the vfio files, now */
 		vm->kvfio = NULL;
-		/* kvm_vfio_release()'s fput() of the vfio files, now */
-		flush_delayed_fput();
+		vkt_fput(vm->env,
+			 "closing the kvm-vfio device (kvm_vfio_release() under &kvm->lock)",
+			 kvfio);
 		return;
 	}
-
-	mutex_lock(&vm->kvm->lock);
-	for (i = 0; i < ARRAY_SIZE(vm->files); i++) {
-		if (!vm->files[i])
-			continue;
-		vfio_file_set_kvm(vm->files[i], NULL);
-		fput(vm->files[i]);
-		vm->files[i] = NULL;
-	}
-	mutex_unlock(&vm->kvm->lock);
-	flush_delayed_fput();
+	vkt_call(vm->env, "kvm_vfio_release() of a fake VM under &kvm->lock",
+		 &call);
 }
 
 /* Close the VM fd. */
 void vkt_vm_close(struct vkt_vm *vm)
 {
-	vkt_close_installed(&vm->vm_fd, &vm->vm_file);
+	vkt_close_installed(vm->env, "closing the VM fd", &vm->vm_fd,
+			    &vm->vm_file);
 }
 
 unsigned int vkt_vm_users(struct vkt_vm *vm)

@@ -118,6 +118,7 @@ void vkt_skip_if_wedged(struct kunit *test);
 
 /* A device node of the case's private devtmpfs, "vfio/vfio" say. */
 struct file *vkt_open_node(struct vkt_env *env, const char *path);
+void vkt_close_node(struct vkt_env *env, struct file *file);
 
 /* Threads that issue ioctls for a case enter its mm and user memory. */
 int vkt_env_enter(struct vkt_env *env, int actor);

@@ -486,7 +486,7 @@ static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(group), -EBUSY,
 			    "opening the group of a device bound through its cdev");
 	if (!IS_ERR(group))
-		__fput_sync(group);
+		vkt_close_node(env, group);
 	KUNIT_EXPECT_USERS(test, vm, base + 1,
 			   "with the device bound and its group refused");
 	vkt_dev_close(bound, file);

@@ -317,7 +317,7 @@ def cmd_modules(expected, log, repeat, kernel, lockdep):
 	return 0 if passed == len(checks) else 1
 
 
-CHECK = re.compile(r'\bKUNIT_(EXPECT|ASSERT)_\w+\(|\bKUNIT_FAIL\(|\bKUNIT_EXPECT_USERS\(|\bKUNIT_ASSERT_VFIO_HOLDS_REF\(')
+CHECK = re.compile(r'\bKUNIT_(EXPECT|ASSERT)_\w+\(|\bKUNIT_FAIL(_AND_ABORT)?\(|\bKUNIT_EXPECT_USERS\(|\bKUNIT_ASSERT_VFIO_HOLDS_REF\(')
 # Checks that only guard a case's setup (an attach, an allocation, a
 # thread): they fail when the test cannot run, not when the kernel is wrong.
 SETUP = re.compile(r'vkt_vm_attach\(|vkt_vm_detach\(|vkt_vm_add_file\(|'
@@ -336,8 +336,10 @@ def cmd_coverage(src, logs):
 		in_report = False
 		for n, line in enumerate(open(path), 1):
 			if name == 'vfio_kvm_env.c':
-				# the env's checks: what the mocks saw
-				if line.startswith('static void vkt_dev_report('):
+				# the env's checks: what the mocks saw, and
+				# the deadline of every call of a case
+				if line.startswith(('static void vkt_dev_report(',
+						    'static long vkt_call(')):
 					in_report = True
 				elif line.startswith('}'):
 					in_report = False
