@@ -7,7 +7,8 @@
  *
  *  - 6.1: no kunit_vm_mmap(), no iommufd emulated ops, no device cdev
  *    path, a vfio_device whose ops->release must free the device itself,
- *    no KUNIT_FAIL_AND_ABORT(), and KTAP that does not mark skipped
+ *    no KUNIT_FAIL_AND_ABORT(), module suites run before the module's
+ *    sysfs kobject exists, and KTAP that does not mark skipped
  *    parameters;
  *  - 6.12 and later: the current APIs.
  *
@@ -19,6 +20,7 @@
 
 #include <linux/fs.h>
 #include <linux/mman.h>
+#include <linux/platform_device.h>
 #include <linux/uaccess.h>
 #include <linux/version.h>
 #include <linux/vfio.h>
@@ -29,6 +31,8 @@
 /* ---- 6.12 and later ---------------------------------------------------- */
 
 #define vkt_skip(test, fmt, ...) kunit_skip(test, fmt, ##__VA_ARGS__)
+
+#define vkt_compat_platform_driver_register(drv) platform_driver_register(drv)
 
 /* The vfio core frees the device after ops->release. */
 static inline void vkt_compat_release_device(struct vfio_device *vdev)
@@ -83,6 +87,14 @@ static inline long vkt_compat_bind_iommufd(struct file *file,
 	kunit_info(test, "SKIP " fmt, ##__VA_ARGS__);			\
 	kunit_skip(test, fmt, ##__VA_ARGS__);				\
 } while (0)
+
+/*
+ * 6.1 runs a module's suites at MODULE_STATE_COMING, before the module has
+ * its sysfs kobject: a driver it owns cannot be linked there yet (the
+ * driver core WARNs on the uninitialized kobject).  Own nothing.
+ */
+#define vkt_compat_platform_driver_register(drv)			\
+	__platform_driver_register(drv, NULL)
 
 /* No KUNIT_FAIL_AND_ABORT() in 6.1. */
 #define KUNIT_FAIL_AND_ABORT(test, fmt, ...)				\

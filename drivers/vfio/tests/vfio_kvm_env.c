@@ -89,7 +89,7 @@ int vkt_suite_init(struct kunit_suite *suite)
 	int ret = 0;
 
 	if (!vkt_driver_registered)
-		ret = platform_driver_register(&vkt_driver);
+		ret = vkt_compat_platform_driver_register(&vkt_driver);
 	vkt_driver_registered = !ret;
 	return ret;
 }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The suites as a distribution runs them: a 6.12 kernel with VFIO, KVM and
+# The suites as a distribution runs them: a kernel with VFIO, KVM and
 # the suites as modules, booted in QEMU with a busybox initramfs that loads
 # the suite module, reads the results from debugfs, unloads and reloads it
 # REPEAT times, then checks that nothing was left behind: kmemleak, fds in
@@ -57,11 +57,24 @@ mkdir -p "$build" "$out"
 export CCACHE_DIR="$CACHE/ccache" CCACHE_BASEDIR="$tree"
 cc="ccache gcc"
 
+# what differs between kernel generations: the device cdev path (6.6), and
+# the Kconfig symbol of kmemleak's sample module (SAMPLE_KMEMLEAK in 6.12,
+# DEBUG_KMEMLEAK_TEST in 6.1)
+kconfig=()
+[ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
+if grep -q '^config VFIO_DEVICE_CDEV' "$tree/drivers/vfio/Kconfig"; then
+	kconfig+=(--kconfig_add CONFIG_IOMMUFD=y --kconfig_add CONFIG_VFIO_DEVICE_CDEV=y)
+fi
+if grep -q '^config SAMPLE_KMEMLEAK' "$tree/samples/Kconfig"; then
+	kconfig+=(--kconfig_add CONFIG_SAMPLE_KMEMLEAK=m)
+else
+	kconfig+=(--kconfig_add CONFIG_DEBUG_KMEMLEAK_TEST=m)
+fi
+
 say "kernel: Debian linux-source-$KVER $(vkt_debian_version "$KVER"), VFIO, KVM and the suites as modules${patches:+, patches: ${patches[*]##*/}}"
 (cd "$tree" && python3 tools/testing/kunit/kunit.py config --arch=x86_64 \
 	"--build_dir=$build" "--qemu_config=$here/qemu_x86_64.py" \
-	"--kunitconfig=$here/configs/modules.config" \
-	$([ "$LOCKDEP" = y ] || echo --kconfig_add CONFIG_PROVE_LOCKING=n) \
+	"--kunitconfig=$here/configs/modules.config" "${kconfig[@]}" \
 	--make_options "CC=$cc") > "$build/config.log" 2>&1 || {
 	tail -20 "$build/config.log" >&2
 	fail_setup "kernel configuration failed (log: $build/config.log)"
