@@ -8,7 +8,7 @@ VKT_KVERS="6.12 6.1"
 
 # Build dependencies of a kunit.py x86_64 kernel booted in QEMU.
 VKT_PACKAGES="bc bison flex gcc make libc6-dev libelf-dev libssl-dev ccache
-	      python3 qemu-system-x86 rsync patch xz-utils cpio kmod"
+	      python3 qemu-system-x86 rsync patch xz-utils lz4 cpio kmod"
 
 vkt_known_kver() {
 	local k
@@ -115,13 +115,15 @@ vkt_revert_patches() {
 
 # make, with a line of progress every 15 s instead of silence.
 vkt_build() {
-	local tree=$1 build=$2 cc=$3 jobs=$4 pid n rc
+	local tree=$1 build=$2 cc=$3 jobs=$4 pid n rc last=$SECONDS
 	make -C "$tree" O="$build" ARCH=x86_64 CC="$cc" -j"$jobs" \
 		> "$build/build.log" 2>&1 &
 	pid=$!
+	# look often, so that a rebuild of seconds is seen to end; say every 15 s
 	while kill -0 $pid 2>/dev/null; do
-		sleep 15 & wait $! || true
-		kill -0 $pid 2>/dev/null || break
+		sleep 0.2
+		[ $((SECONDS - last)) -ge 15 ] && kill -0 $pid 2>/dev/null || continue
+		last=$SECONDS
 		n=$(grep -c '^  CC ' "$build/build.log" || true)
 		say "  building: $n files compiled"
 	done

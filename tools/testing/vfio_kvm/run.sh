@@ -91,6 +91,9 @@ fi
 kunit=(python3 tools/testing/kunit/kunit.py)
 common=(--arch=x86_64 "--build_dir=$build" "--qemu_config=$here/qemu_x86_64.py")
 kconfig=(--kunitconfig=drivers/vfio/tests/.kunitconfig)
+# lz4 packs and unpacks the kernel image faster than gzip: a shorter edit
+# to result
+kconfig+=(--kconfig_add CONFIG_KERNEL_LZ4=y)
 [ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
 [ "$SELFTEST" = n ] || kconfig+=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=y)
 # the device cdev path, where the kernel has it (6.6 and later)
