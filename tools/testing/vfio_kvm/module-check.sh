@@ -6,7 +6,8 @@
 # the suite module, reads the results from debugfs, unloads and reloads it
 # REPEAT times, then checks that nothing was left behind: kmemleak, fds in
 # the kthreads' files table, vfio devices, iommu groups and platform
-# devices in sysfs, and that kvm and vfio unload.
+# devices in sysfs, and that kvm and vfio unload; then the report capture's
+# self-tests as a module (their deliberate reports come last).
 #
 # Environment: KVER (6.12), CACHE, REPEAT (20), LOCKDEP (y), KERNEL_PATCHES
 # (applied for the run, as for run.sh; the cases' expectations are then
@@ -60,7 +61,7 @@ cc="ccache gcc"
 # what differs between kernel generations: the device cdev path (6.6), and
 # the Kconfig symbol of kmemleak's sample module (SAMPLE_KMEMLEAK in 6.12,
 # DEBUG_KMEMLEAK_TEST in 6.1)
-kconfig=()
+kconfig=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=m)
 [ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
 if grep -q '^config VFIO_DEVICE_CDEV' "$tree/drivers/vfio/Kconfig"; then
 	kconfig+=(--kconfig_add CONFIG_IOMMUFD=y --kconfig_add CONFIG_VFIO_DEVICE_CDEV=y)

@@ -122,12 +122,15 @@ def parse_log(path):
 	return cases, seen_ktap
 
 
-def kernel_reports(path):
+def kernel_reports(path, until=None):
+	"""The reports in a guest log, up to the line @until if there is one."""
 	try:
 		lines = open(path, errors='replace').read().splitlines()
 	except OSError:
 		return []
-	lines = (PREFIX.sub('', raw, count=1).strip() for raw in lines)
+	lines = [PREFIX.sub('', raw, count=1).strip() for raw in lines]
+	if until in lines:
+		lines = lines[:lines.index(until)]
 	return [line for line in lines if line.startswith(REPORTS)]
 
 
@@ -328,9 +331,24 @@ def cmd_modules(expected, log, repeat, kernel, lockdep):
 			       '(%d unreferenced objects, %d allocated by the suite%s)' %
 			       (len(every), len(ours),
 				': ' + (ours or every)[0] if every else '')))
-	reports = kernel_reports(log)
+	reports = kernel_reports(log, 'vkt: deliberate reports from here')
 	checks.append(('no WARN, BUG or lockdep report in the guest log', not reports,
 		       '; '.join(reports[:3])))
+	# the report capture's self-tests, loaded last as a module: all pass
+	text = section(lines, 'vkt: self-tests begin', 'vkt: self-tests end')
+	if text is not None:
+		path = log + '.selftests'
+		with open(path, 'w') as f:
+			f.write('KTAP version 1\n' + '\n'.join(text) + '\n')
+		cases, _ = parse_log(path)
+		# without lockdep the ABBA has nothing to observe and skips
+		bad = [c for c in cases if c.status != 'PASS' and
+		       not (c.status == 'SKIP' and lockdep == 'n')]
+		checks.append(('the report capture\'s self-tests pass as a module',
+			       cases and not bad,
+			       '(%d of %d passed%s)' % (len(cases) - len(bad), len(cases),
+						    '; ' + bad[0].name + ' ' + bad[0].status + ': ' +
+						    bad[0].why()[:80] if bad else '')))
 	checks.append(('the guest ran to its end', 'vkt: done' in lines, ''))
 	for name, ok, detail in checks:
 		print('  %-4s %s %s' % ('ok' if ok else 'FAIL', name, detail))
