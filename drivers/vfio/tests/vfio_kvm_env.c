@@ -491,13 +491,13 @@ struct file *vkt_dev_cdev_open(struct vkt_dev *dev)
 	return file;
 }
 
-/* VFIO_DEVICE_BIND_IOMMUFD: the cdev path's device open. */
 static long vkt_call_bind(struct vkt_call *call)
 {
 	return vkt_compat_bind_iommufd(call->file, (void __user *)call->arg,
 				       call->cmd);
 }
 
+/* VFIO_DEVICE_BIND_IOMMUFD: the cdev path's device open. */
 int vkt_dev_cdev_bind(struct vkt_dev *dev, struct file *file)
 {
 	struct vkt_call call = { .fn = vkt_call_bind, .file = file };

@@ -59,9 +59,9 @@ static struct file *vkt_ref_open(struct kunit *test, struct vkt_dev *dev,
 	return file;
 }
 
-#define KUNIT_EXPECT_USERS(test, vm, expected, when)			\
+#define KUNIT_EXPECT_USERS(test, vm, expected, fmt, ...)		\
 	KUNIT_EXPECT_EQ_MSG(test, vkt_vm_users(vm), expected,		\
-			    "kvm->users_count %s", when)
+			    "kvm->users_count " fmt, ##__VA_ARGS__)
 
 /*
  * A case that goes on to drop other references must first know that VFIO
@@ -227,8 +227,7 @@ static void vkt_ref_expect_no_vm(struct kunit *test, struct vkt_dev *dev,
 	file = vkt_ref_open(test, dev, base);
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
 			      "device->kvm at an open %s", state);
-	KUNIT_EXPECT_EQ_MSG(test, vkt_vm_users(vm), base,
-			    "kvm->users_count with the device open %s", state);
+	KUNIT_EXPECT_USERS(test, vm, base, "with the device open %s", state);
 	vkt_dev_close(dev, file);
 }
 
@@ -285,9 +284,8 @@ static void vfio_kvm_ref_open_fails(struct kunit *test)
 				    vkt_path_name(dev->path), attempt);
 		if (!IS_ERR(file))
 			vkt_dev_close(dev, file);
-		KUNIT_EXPECT_EQ_MSG(test, vkt_vm_users(vm), base,
-				    "kvm->users_count after open_device failed, attempt %u",
-				    attempt);
+		KUNIT_EXPECT_USERS(test, vm, base,
+				   "after open_device failed, attempt %u", attempt);
 		KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
 				      "device->kvm after open_device failed, attempt %u",
 				      attempt);

@@ -113,6 +113,14 @@ vkt_revert_patches() {
 	rm -f "$tree/.vkt-patches"
 }
 
+# The kunit.py options a kernel tree needs for what it has: the device cdev
+# path since 6.6.
+vkt_tree_kconfig() {
+	if grep -q '^config VFIO_DEVICE_CDEV' "$1/drivers/vfio/Kconfig"; then
+		echo --kconfig_add CONFIG_IOMMUFD=y --kconfig_add CONFIG_VFIO_DEVICE_CDEV=y
+	fi
+}
+
 # make, with a line of progress every 15 s instead of silence.
 vkt_build() {
 	local tree=$1 build=$2 cc=$3 jobs=$4 pid n rc last=$SECONDS

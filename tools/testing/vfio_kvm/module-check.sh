@@ -63,9 +63,7 @@ cc="ccache gcc"
 # DEBUG_KMEMLEAK_TEST in 6.1)
 kconfig=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=m)
 [ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
-if grep -q '^config VFIO_DEVICE_CDEV' "$tree/drivers/vfio/Kconfig"; then
-	kconfig+=(--kconfig_add CONFIG_IOMMUFD=y --kconfig_add CONFIG_VFIO_DEVICE_CDEV=y)
-fi
+kconfig+=($(vkt_tree_kconfig "$tree"))
 if grep -q '^config SAMPLE_KMEMLEAK' "$tree/samples/Kconfig"; then
 	kconfig+=(--kconfig_add CONFIG_SAMPLE_KMEMLEAK=m)
 else

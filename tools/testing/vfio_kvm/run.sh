@@ -96,10 +96,7 @@ kconfig=(--kunitconfig=drivers/vfio/tests/.kunitconfig)
 kconfig+=(--kconfig_add CONFIG_KERNEL_LZ4=y)
 [ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
 [ "$SELFTEST" = n ] || kconfig+=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=y)
-# the device cdev path, where the kernel has it (6.6 and later)
-if grep -q '^config VFIO_DEVICE_CDEV' "$tree/drivers/vfio/Kconfig"; then
-	kconfig+=(--kconfig_add CONFIG_IOMMUFD=y --kconfig_add CONFIG_VFIO_DEVICE_CDEV=y)
-fi
+kconfig+=($(vkt_tree_kconfig "$tree"))
 export CCACHE_DIR="$CACHE/ccache"
 export CCACHE_BASEDIR="$tree"
 cc="ccache gcc"

@@ -310,18 +310,16 @@ def cmd_modules(expected, log, repeat, kernel, lockdep):
 		       '(%d loads ran, %d case results as expected, %d not%s)' %
 		       (runs, met, len(misses), '; ' + misses[0] if misses else '')))
 
-	def objects(leaks):
-		return [l for l in leaks if l.startswith('unreferenced object')]
-
 	# the sample's leaks were reported and cleared before the first load:
 	# what kmemleak finds at the end leaked while the suite was loaded
 	sample = section(lines, 'vkt: kmemleak sample begin', 'vkt: kmemleak sample end')
 	if sample is not None:
 		named = sum(1 for l in sample if 'kmemleak_test_init' in l)
+		objects = len(leak_origins(sample))
 		checks.append(('kmemleak reports the leaks of its sample module, loaded before the suite',
-			       len(objects(sample)) > 0,
+			       objects > 0,
 			       '(%d unreferenced objects, %d backtraces through kmemleak_test_init)' %
-			       (len(objects(sample)), named)))
+			       (objects, named)))
 	leaks = section(lines, 'vkt: kmemleak begin', 'vkt: kmemleak end')
 	if leaks is not None:
 		ours = suite_leaks(leaks)
