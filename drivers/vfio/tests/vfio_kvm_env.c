@@ -374,6 +374,11 @@ void vkt_param_desc(const struct vkt_param *param, char *desc)
 		 param->b->name);
 }
 
+void vkt_path_desc(const enum vkt_path *path, char *desc)
+{
+	strscpy(desc, vkt_path_name(*path), KUNIT_PARAM_DESC_SIZE);
+}
+
 void vkt_skip_unless_path(struct kunit *test, enum vkt_path path)
 {
 	if (path == VKT_PATH_CDEV && !IS_ENABLED(CONFIG_VFIO_DEVICE_CDEV))

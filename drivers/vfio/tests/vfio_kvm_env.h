@@ -78,6 +78,14 @@ struct vkt_param {
 };
 
 void vkt_param_desc(const struct vkt_param *param, char *desc);
+void vkt_path_desc(const enum vkt_path *path, char *desc);
+
+/* vkt_paths_gen_params(): a case's parameters are the two paths. */
+#define VKT_PATH_PARAMS()						\
+	static const enum vkt_path vkt_paths[] = {			\
+		VKT_PATH_GROUP, VKT_PATH_CDEV				\
+	};								\
+	KUNIT_ARRAY_PARAM(vkt_paths, vkt_paths, vkt_path_desc)
 
 /* Which KVM the cases use: the vfio_kvm_kunit.kvm= parameter. */
 enum vkt_kvm_mode {

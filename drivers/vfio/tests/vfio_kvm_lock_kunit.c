@@ -17,13 +17,7 @@
 
 #define VKT_MOCK(path, i)	{ VKT_PATH_##path, &vkt_mock_behaviours[i] }
 
-/* Every mock, on both paths. */
-static const struct vkt_param vkt_all_mocks[] = {
-	VKT_MOCK(GROUP, 0), VKT_MOCK(GROUP, 1), VKT_MOCK(GROUP, 2),
-	VKT_MOCK(GROUP, 3), VKT_MOCK(GROUP, 4),
-	VKT_MOCK(CDEV, 0), VKT_MOCK(CDEV, 1), VKT_MOCK(CDEV, 2),
-	VKT_MOCK(CDEV, 3), VKT_MOCK(CDEV, 4),
-};
+VKT_PATH_PARAMS();
 
 /* The mocks that take kvm->lock: lock_kvm, get_then_lock_kvm. */
 static const struct vkt_param vkt_kvm_lockers[] = {
@@ -31,7 +25,6 @@ static const struct vkt_param vkt_kvm_lockers[] = {
 	VKT_MOCK(CDEV, 0), VKT_MOCK(CDEV, 1),
 };
 
-KUNIT_ARRAY_PARAM(vkt_all_mocks, vkt_all_mocks, vkt_param_desc);
 KUNIT_ARRAY_PARAM(vkt_lockers, vkt_kvm_lockers, vkt_param_desc);
 
 /*
@@ -39,11 +32,15 @@ KUNIT_ARRAY_PARAM(vkt_lockers, vkt_kvm_lockers, vkt_param_desc);
  * open, close: the mock takes kvm->lock with mutex_lock() under VFIO's
  * locks, kvm_vfio_release() calls into VFIO under kvm->lock, and lockdep
  * sees both orders.
+ *
+ * Lockdep reports once per boot, so each mock is a case of its own, which
+ * a boot can run alone: on a kernel with the ABBA, every mock that takes
+ * kvm->lock must be seen failing, not only the first.
  */
-static void vfio_kvm_lock_order(struct kunit *test)
+static void vkt_lock_order(struct kunit *test, const char *mock)
 {
-	const struct vkt_param *param = test->param_value;
-	const struct vkt_mock_behaviour *b = param->b;
+	const struct vkt_mock_behaviour *b = vkt_mock_find(mock);
+	enum vkt_path path = *(const enum vkt_path *)test->param_value;
 	struct kunit_reports *reports = test->priv;
 	struct vkt_env *env;
 	char what[320];
@@ -52,14 +49,14 @@ static void vfio_kvm_lock_order(struct kunit *test)
 	struct file *file;
 	unsigned int base;
 
-	vkt_skip_unless_path(test, param->path);
+	vkt_skip_unless_path(test, path);
 	if (!IS_ENABLED(CONFIG_PROVE_LOCKING))
 		vkt_skip(test, "lockdep is off (CONFIG_PROVE_LOCKING=n): nothing observes the lock order");
 	if (!debug_locks)
 		vkt_skip(test, "lockdep already reported in this boot (debug_locks=0) and no longer observes");
 
 	env = vkt_env_create(test);
-	dev = vkt_dev_create(env, param->path, b, NULL);
+	dev = vkt_dev_create(env, path, b, NULL);
 	dev->mock->lock_mode = VKT_LOCK_BLOCK;
 	vm = vkt_vm_create(env);
 	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
@@ -73,8 +70,15 @@ static void vfio_kvm_lock_order(struct kunit *test)
 				    "opening the device with a failing open_device");
 	else
 		KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file),
-				       "VFIO_GROUP_GET_DEVICE_FD: %ld",
-				       PTR_ERR(file));
+				       "opening the device through its %s: %ld",
+				       vkt_path_name(path), PTR_ERR(file));
+	/*
+	 * The premise: the mock had the VM in open_device, where it takes
+	 * kvm->lock.  Without it the case would observe nothing.
+	 */
+	KUNIT_EXPECT_EQ_MSG(test, dev->mock->opens_with_kvm, 1U,
+			    "the %s mock's open_device saw no VM (device->kvm NULL) although one was attached: nothing to observe",
+			    b->name);
 
 	vkt_vm_release_kvfio(vm);
 	/* a real kvm-vfio device held a reference, which is gone */
@@ -84,7 +88,7 @@ static void vfio_kvm_lock_order(struct kunit *test)
 
 	snprintf(what, sizeof(what),
 		 "the %s mock (%s), opened through the %s path, took &kvm->lock under VFIO's locks and kvm_vfio_release() called vfio_file_set_kvm() under &kvm->lock: expected no cycle with a VFIO lock (&group->group_lock, &dev_set->lock) and &kvm->lock",
-		 b->name, b->models, vkt_path_name(param->path));
+		 b->name, b->models, vkt_path_name(path));
 	if (kunit_reports_collect(reports))
 		kunit_expect_no_report(test, reports, what);
 	else
@@ -95,10 +99,47 @@ static void vfio_kvm_lock_order(struct kunit *test)
 	kunit_reports_forget(reports);
 }
 
+/* vfio_ap: guests_lock, then kvm->lock, in open_device and close_device. */
+static void vfio_kvm_lock_order_lock_kvm(struct kunit *test)
+{
+	vkt_lock_order(test, "lock_kvm");
+}
+
+/* vfio-pci zdev: its own lock, kvm_get_kvm(), then kvm->lock. */
+static void vfio_kvm_lock_order_get_then_lock_kvm(struct kunit *test)
+{
+	vkt_lock_order(test, "get_then_lock_kvm");
+}
+
+/*
+ * The mocks below take no kvm->lock: no cycle may involve them, on any
+ * kernel, fixed or not.
+ */
+
+/* kvmgt: uses device->kvm without kvm->lock. */
+static void vfio_kvm_lock_order_use_kvm_unlocked(struct kunit *test)
+{
+	vkt_lock_order(test, "use_kvm_unlocked");
+}
+
+/* A driver that never looks at KVM. */
+static void vfio_kvm_lock_order_ignore_kvm(struct kunit *test)
+{
+	vkt_lock_order(test, "ignore_kvm");
+}
+
+/* A driver whose open_device fails: VFIO unwinds under its locks. */
+static void vfio_kvm_lock_order_fail_open(struct kunit *test)
+{
+	vkt_lock_order(test, "fail_open");
+}
+
+/* How long the mock waits in open_device for the release to run. */
+#define VKT_GATE_MS	3000
+
 struct vkt_release_work {
 	struct vkt_vm *vm;
 	struct vkt_gate *gate;
-	bool released;
 };
 
 /* The release side: waits for the mock to be inside open_device. */
@@ -109,7 +150,7 @@ static int vkt_release_fn(void *data)
 	if (!wait_for_completion_timeout(&w->gate->in_open, 30 * HZ))
 		return -ETIMEDOUT;
 	vkt_vm_release_kvfio(w->vm);
-	WRITE_ONCE(w->released, true);
+	/* the mock's gate: released, while it is still inside open_device */
 	complete(&w->gate->go);
 	return 0;
 }
@@ -128,6 +169,7 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 	const struct vkt_mock_behaviour *b = param->b;
 	struct vkt_release_work *w;
 	struct kunit_thread *thread;
+	bool overlapped;
 	struct vkt_env *env;
 	struct vkt_dev *dev;
 	struct vkt_vm *vm;
@@ -146,7 +188,7 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 	w->gate = (struct vkt_gate *)(w + 1);
 	init_completion(&w->gate->in_open);
 	init_completion(&w->gate->go);
-	w->gate->wait_ms = 3000;
+	w->gate->wait_ms = VKT_GATE_MS;
 	dev->mock->gate = w->gate;
 	dev->mock->lock_mode = VKT_LOCK_POLL;
 
@@ -161,18 +203,35 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 		KUNIT_FAIL(test, "deadlock: kvm_vfio_release() under &kvm->lock did not return within 30 s after the device open returned");
 		return;
 	}
+	overlapped = w->gate->let_go;
 	kfree(w);
 
 	KUNIT_EXPECT_EQ_MSG(test, ret, 0, "the mock never entered open_device");
+	KUNIT_EXPECT_EQ_MSG(test, dev->mock->opens_with_kvm, 1U,
+			    "the %s mock's open_device saw no VM (device->kvm NULL): it never takes kvm->lock, nothing to observe",
+			    b->name);
 	KUNIT_EXPECT_FALSE_MSG(test, IS_ERR(file),
-			       "VFIO_GROUP_GET_DEVICE_FD: %ld (the mock's open_device could not take &kvm->lock)",
-			       PTR_ERR(file));
-	if (!IS_ERR(file))
-		vkt_dev_close(dev, file);
+			       "opening the device through its %s: %ld (the mock's open_device could not take &kvm->lock)",
+			       vkt_path_name(param->path), PTR_ERR(file));
+	if (IS_ERR(file))
+		return;
+	/*
+	 * The premise: kvm_vfio_release() ran, and returned, while the mock
+	 * sat in open_device with VFIO's locks held.  An open that succeeded
+	 * without that overlap showed nothing.
+	 */
+	KUNIT_EXPECT_TRUE_MSG(test, overlapped,
+			      "the release never overlapped the open: kvm_vfio_release() had not returned %u ms after the mock entered open_device, yet the open succeeded",
+			      VKT_GATE_MS);
+	vkt_dev_close(dev, file);
 }
 
 static struct kunit_case vfio_kvm_lock_cases[] = {
-	KUNIT_CASE_PARAM(vfio_kvm_lock_order, vkt_all_mocks_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_lock_order_lock_kvm, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_lock_order_get_then_lock_kvm, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_lock_order_use_kvm_unlocked, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_lock_order_ignore_kvm, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_lock_order_fail_open, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_lock_interleave, vkt_lockers_gen_params),
 	{}
 };

@@ -140,6 +140,8 @@ static int vkt_mock_open_device(struct vfio_device *vdev)
 
 	m->open_kvm = kvm;
 	m->opens++;
+	if (kvm)
+		m->opens_with_kvm++;
 	if (m->expect_kvm && !kvm)
 		vkt_mock_violation(m,
 			"open_device: device->kvm is NULL although a VM was attached to the group at open");
@@ -152,9 +154,11 @@ static int vkt_mock_open_device(struct vfio_device *vdev)
 		mutex_lock(&m->driver_lock);
 
 	if (m->gate) {
-		complete(&m->gate->in_open);
-		wait_for_completion_timeout(&m->gate->go,
-					    msecs_to_jiffies(m->gate->wait_ms));
+		struct vkt_gate *gate = m->gate;
+
+		complete(&gate->in_open);
+		gate->let_go = wait_for_completion_timeout(&gate->go,
+							   msecs_to_jiffies(gate->wait_ms));
 	}
 
 	if (kvm && (flags & VKT_MOCK_GET_KVM)) {

@@ -39,12 +39,13 @@ enum vkt_lock_mode {
 
 /*
  * Holds a mock inside open_device, after its own lock and before kvm->lock,
- * until the case lets it go on.
+ * until the case lets it go on, for at most @wait_ms.
  */
 struct vkt_gate {
 	struct completion in_open;
 	struct completion go;
 	unsigned int wait_ms;
+	bool let_go;		/* @go came before the mock gave up waiting */
 };
 
 struct vkt_mock {
@@ -63,6 +64,7 @@ struct vkt_mock {
 	struct kvm *open_kvm;		/* device->kvm at the last open_device */
 	struct kvm *got_kvm;		/* the reference the mock itself holds */
 	unsigned int opens;
+	unsigned int opens_with_kvm;	/* device->kvm was set at open_device */
 	unsigned int closes;
 	atomic_t violations;
 	atomic_t deadlocks;

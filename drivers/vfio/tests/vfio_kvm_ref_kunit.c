@@ -19,14 +19,7 @@
 
 #define VKT_DYING_PIN	(1U << 20)
 
-static const enum vkt_path vkt_paths[] = { VKT_PATH_GROUP, VKT_PATH_CDEV };
-
-static void vkt_path_desc(const enum vkt_path *path, char *desc)
-{
-	strscpy(desc, vkt_path_name(*path), KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(vkt_paths, vkt_paths, vkt_path_desc);
+VKT_PATH_PARAMS();
 
 /* A device of @mock, opened through the case's path. */
 static struct vkt_dev *vkt_ref_dev(struct vkt_env *env, const char *mock,
