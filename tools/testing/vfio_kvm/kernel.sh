@@ -87,30 +87,56 @@ vkt_install_suite() {
 	vkt_hook "$tree/lib/kunit/Kconfig" 'source "lib/kunit/Kconfig.reports"'
 }
 
+# A patch is applied exactly or not at all (no fuzz: a hunk that lands
+# elsewhere than its author meant tests something else, and may not
+# revert), and recorded before it is applied, so that an interrupted run
+# never leaves a patch applied without a record of it.
 vkt_apply_patches() {
 	local tree=$1 p
 	shift
 	for p in "$@"; do
-		if ! patch -d "$tree" -p1 -N --dry-run -s < "$p" > /dev/null; then
-			echo "run.sh: error: $p does not apply to $tree:" >&2
-			patch -d "$tree" -p1 -N --dry-run < "$p" >&2 || true
+		if ! patch -d "$tree" -p1 -N -F0 --dry-run -s < "$p" > /dev/null 2>&1; then
+			echo "run.sh: error: $p does not apply to $tree without fuzz:" >&2
+			patch -d "$tree" -p1 -N -F0 --dry-run < "$p" >&2 || true
 			vkt_revert_patches "$tree"
 			return 2
 		fi
-		patch -d "$tree" -p1 -N -s < "$p"
 		echo "$p" >> "$tree/.vkt-patches"
+		patch -d "$tree" -p1 -N -F0 -s < "$p"
 		say "applied ${p##*/}"
 	done
 }
 
+# Revert the recorded patches, last first.  A recorded patch that is not
+# applied (the run stopped between the record and the patch) is dropped.
 vkt_revert_patches() {
 	local tree=$1 p
 	[ -s "$tree/.vkt-patches" ] || return 0
 	tac "$tree/.vkt-patches" | while read -r p; do
-		patch -d "$tree" -p1 -R -s < "$p" || return 1
+		if patch -d "$tree" -p1 -R -F0 --dry-run -s < "$p" > /dev/null 2>&1; then
+			patch -d "$tree" -p1 -R -F0 -s < "$p" || return 1
+		elif ! patch -d "$tree" -p1 -N -F0 --dry-run -s < "$p" > /dev/null 2>&1; then
+			echo "run.sh: error: $p is neither applied to $tree nor absent from it" >&2
+			return 1
+		fi
 		sed -i '$d' "$tree/.vkt-patches"
 	done || return 1
 	rm -f "$tree/.vkt-patches"
+}
+
+# One run at a time per kernel tree, for as long as the run lasts: a run
+# applies patches to the tree and builds into build directories of its
+# own, which another run must not see half done.  The lock goes with the
+# process (fd 9).
+vkt_lock_tree() {
+	local lock
+	mkdir -p "$CACHE/locks"
+	lock="$CACHE/locks/$(printf '%s' "$1" | md5sum | cut -c1-12).lock"
+	exec 9> "$lock"
+	if ! flock -n 9; then
+		say "waiting for another run that uses $1 to end"
+		flock 9
+	fi
 }
 
 # The kunit.py options a kernel tree needs for what it has: the device cdev

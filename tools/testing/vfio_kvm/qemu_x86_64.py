@@ -3,7 +3,10 @@
 # kunit.py QEMU configuration for the vfio <-> kvm suites: an x86_64 guest
 # with two vCPUs (the race cases need a second CPU) and `-cpu max`, whose
 # software-emulated AMD SVM lets kvm_amd load, so that the guest has a
-# working /dev/kvm and the cases use real VMs.
+# working /dev/kvm and the cases use real VMs.  A kernel panic ends QEMU
+# at once, with a failure status: the pvpanic device tells it (and
+# panic=-1 reboots, which -no-reboot turns into an exit, should the device
+# not be reached), rather than leave a dead guest to kunit.py's timeout.
 
 from ..qemu_config import QemuArchParams
 
@@ -17,9 +20,13 @@ CONFIG_PREEMPT=y
 CONFIG_CPU_SUP_AMD=y
 CONFIG_VIRTUALIZATION=y
 CONFIG_KVM=y
-CONFIG_KVM_AMD=y''',
+CONFIG_KVM_AMD=y
+CONFIG_PVPANIC=y
+CONFIG_PVPANIC_MMIO=y''',
 			   qemu_arch='x86_64',
 			   kernel_path='arch/x86/boot/bzImage',
-			   kernel_command_line='console=ttyS0',
+			   kernel_command_line='console=ttyS0 panic=-1',
 			   extra_qemu_params=['-bios', 'qboot.rom',
-					      '-cpu', 'max', '-smp', '2'])
+					      '-cpu', 'max', '-smp', '2',
+					      '-device', 'pvpanic',
+					      '-action', 'panic=exit-failure'])
