@@ -8,6 +8,8 @@
 #   make test    the acceptance matrix against the expected outcomes (CI)
 #   make mutants the revert and the mutants of the fix against plain 6.12
 #                (a mutant of the cdev fix against 6.12 with that fix)
+#   make soak    boot one kernel SOAK times (30), the outcome of each case
+#                in each run (the make run variables apply)
 #   make module-check  the suites as modules, loaded and unloaded 21 times
 #   make module  out-of-tree build of the modules against KDIR (Kbuild)
 #   make clean-cache   remove the cache (sources, build trees, ccache)
@@ -18,7 +20,7 @@ export CACHE REPEAT KVER KSRC KERNEL_PATCHES LOCKDEP KVM_MODE RESULTS BOOTS SELF
 
 TOOLS := tools/testing/vfio_kvm
 
-.PHONY: run test mutants module-check module module-clean clean-cache
+.PHONY: run test mutants soak module-check module module-clean clean-cache
 
 run:
 	@$(TOOLS)/run.sh
@@ -26,8 +28,11 @@ run:
 test:
 	@$(TOOLS)/matrix.sh
 
+soak:
+	@SOAK=$(or $(SOAK),30) $(TOOLS)/run.sh
+
 mutants:
-	@MATRIX="6.12 fix-cdev-second-bind $$(awk '$$5 == "killed" {print $$1}' $(TOOLS)/matrix.txt)" \
+	@MATRIX="6.12 fix-cdev-second-bind $$(awk '$$5 == "killed" || $$5 == "rejected" {print $$1}' $(TOOLS)/matrix.txt)" \
 		$(TOOLS)/matrix.sh
 
 module-check:

@@ -2,15 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The acceptance matrix: build and run the suites on every line of
-# matrix.txt.  A kernel's cases are held against expected.txt; a mutant of
-# the fix is killed when a case that passed on the plain kernel fails or
-# crashes.  Prints the matrix as a table and ends with "N passed, N failed":
-# every case of a kernel line and every mutant is one check that met or
-# missed its expectation.  Exit status 1 on any miss.
+# matrix.txt, and judge each with vkt_results.py, whose own tests run
+# first.  A kernel's cases are held against expected.txt, each expected
+# failure against its reason; a mutant must be killed by the case named
+# for it; a run that must be rejected (a kernel that panics) must be.
+# Prints the matrix as a table and ends with "N passed, N failed": every
+# fixture of the judge, every case of a kernel line, every mutant and
+# every module check is one check that met or missed its expectation.
+# Exit status 1 on any miss.
 #
 # Environment: CACHE (as for run.sh); MATRIX: only the lines of these names
 # (space separated; a mutant still needs its kernel's line).
 
+# One compound command: bash reads the whole script before it runs any of
+# it, so that an edit or a checkout while a long run goes on cannot change
+# the run half way.
+{
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,18 +25,47 @@ CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
 MATRIX=$(echo ${MATRIX:-})
 export CACHE
 out="$CACHE/results/matrix"
-mkdir -p "$out"
+history="$CACHE/results/history"
+mkdir -p "$out" "$history"
 t0=$(date +%s)
 met=0
 missed=0
 table=()
 declare -A baseline
 
+say() { printf '[vfio-kvm %4ds] %s\n' $(($(date +%s) - t0)) "$*"; }
+fail_setup() { echo "matrix.sh: error: $*" >&2; echo "0 passed, 1 failed"; exit 2; }
+
 row() {
 	table+=("$(printf '%-32s %-6s %-9s %5ss  %s' "$@")")
 }
 
-while read -r name kernel lockdep selftest check boots patches; do
+# the "N passed, N failed" that ends $1, as m and x, added to the totals
+count() {
+	local counts
+	counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' <<< "$1" | tail -1)
+	m=${counts%% passed*}
+	x=${counts#*passed, }
+	x=${x%% failed*}
+	[ -n "$m" ] || { m=0; x=1; }
+	met=$((met + m))
+	missed=$((missed + x))
+}
+
+# The judge is tested first, with recorded runs, against kunit.py's parser
+# of the newest kernel tree.
+# shellcheck source=tools/testing/vfio_kvm/kernel.sh
+. "$here/kernel.sh"
+mkdir -p "$CACHE"
+vkt_install_deps "linux-source-6.12"
+tree=$(vkt_debian_tree 6.12)
+echo "=== the judge's own tests (tools/testing/vfio_kvm/judge-tests)"
+result=$(VKT_KUNIT_DIR="$tree/tools/testing/kunit" python3 "$here/vkt_results_test.py" 2>&1)
+echo "$result"
+count "$result"
+row "judge-tests" "-" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $(($(date +%s) - t0)) "$m fixtures judged as they must be, $x not"
+
+while read -r name kernel lockdep selftest check boots patches killers pattern; do
 	case "$name" in ''|\#*) continue;; esac
 	if [ -n "${MATRIX:-}" ] && ! [[ " $MATRIX " == *" $name "* ]]; then
 		continue
@@ -39,7 +75,7 @@ while read -r name kernel lockdep selftest check boots patches; do
 	[ "$boots" != - ] || boots=
 	echo
 	echo "=== $name: linux $kernel, lockdep $lockdep${kp:+, patches: $patches}"
-	log="$out/$name.log"
+	record="$out/$name.boots"
 	start=$(date +%s)
 	if [ "$check" = modules ]; then
 		KVER=$kernel LOCKDEP=$lockdep KERNEL_PATCHES=$kp EXPECT_AS=$name \
@@ -51,37 +87,47 @@ while read -r name kernel lockdep selftest check boots patches; do
 		rc=$?
 	fi
 	secs=$(($(date +%s) - start))
+	if [ $rc -eq 2 ] && [ "$check" != rejected ] && [ ! -s "$record" ]; then
+		row "$name" "$kernel" "SETUP" $secs "setup or build failed"
+		missed=$((missed + 1))
+		continue
+	fi
 
 	case "$check" in
 	expected)
-		if [ $rc -eq 2 ]; then
-			row "$name" "$kernel" "SETUP" $secs "setup, build or boot failed"
-			missed=$((missed + 1))
-			continue
-		fi
 		# a patched kernel has expectations of its own, under its name
 		result=$(python3 "$here/vkt_results.py" check "$here/expected.txt" \
-			 "$log" "$([ -n "$kp" ] && echo "$name" || echo "$kernel")" "$lockdep")
+			 "$record" "$([ -n "$kp" ] && echo "$name" || echo "$kernel")" "$lockdep")
 		echo "--- $name: every case against expected.txt"
 		echo "$result"
-		counts=$(tail -1 <<< "$result")
-		m=${counts%% passed*}
-		x=${counts#*passed, }
-		x=${x%% failed*}
-		met=$((met + m))
-		missed=$((missed + x))
-		[ "$lockdep" = y ] && [ "$selftest" = n ] && baseline[$kernel:$patches]=$log
-		row "$name" "$kernel" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $secs "$m cases as expected, $x not"
+		count "$result"
+		# expected failures, each with its reason, for the table
+		reasons=$(awk '$2 == "fail" && $3 == "fail" {n++} END {print n + 0}' <<< "$result")
+		if [ "$lockdep" = y ] && [ "$selftest" = n ]; then
+			baseline[$kernel:$patches]=$name
+			python3 "$here/vkt_results.py" history "$record" "$history/$name.txt"
+		fi
+		row "$name" "$kernel" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $secs \
+			"$m cases as expected ($reasons expected failures, each for its reason), $x not"
 		;;
 	modules)
-		counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out/$name.txt" | tail -1)
-		m=${counts%% passed*}
-		x=${counts#*passed, }
-		x=${x%% failed*}
-		[ -n "$m" ] || { m=0; x=1; }
-		met=$((met + m))
-		missed=$((missed + x))
+		count "$(cat "$out/$name.txt")"
 		row "$name" "$kernel" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $secs "$m module checks passed, $x failed"
+		;;
+	rejected)
+		# the judge must fail this run, name the cases that never ran
+		# and what the kernel printed last
+		verdict=$(python3 "$here/vkt_results.py" rejected "$record" "$pattern" 2>&1)
+		vrc=$?
+		echo "--- $name: the judge must reject this run"
+		echo "$verdict"
+		if [ $rc -ne 0 ] && [ $vrc -eq 0 ]; then
+			row "$name" "$kernel" "rejected" $secs "$(tail -1 <<< "$verdict")"
+			met=$((met + 1))
+		else
+			row "$name" "$kernel" "ACCEPTED" $secs "run.sh status $rc: $(tail -1 <<< "$verdict")"
+			missed=$((missed + 1))
+		fi
 		;;
 	killed)
 		# judged against the line with every patch but the mutant's last
@@ -93,15 +139,19 @@ while read -r name kernel lockdep selftest check boots patches; do
 			missed=$((missed + 1))
 			continue
 		fi
-		killer=
-		[ $rc -eq 2 ] || killer=$(python3 "$here/vkt_results.py" killed "$base" "$log")
-		if [ -n "$killer" ]; then
-			row "$name" "$kernel" "killed" $secs "$killer"
+		verdict=$(python3 "$here/vkt_results.py" killed "$out/$base.boots" "$record" \
+			  "$killers" "$pattern" "$history/$base.txt")
+		if [ $? -eq 0 ]; then
+			row "$name" "$kernel" "killed" $secs "$verdict"
 			met=$((met + 1))
 		else
-			row "$name" "$kernel" "SURVIVED" $secs "$([ $rc -eq 2 ] && echo 'setup, build or boot failed' || echo 'every case passed: a case is missing')"
+			row "$name" "$kernel" "SURVIVED" $secs "$verdict"
 			missed=$((missed + 1))
 		fi
+		;;
+	*)
+		row "$name" "$kernel" "BAD-LINE" 0 "unknown check '$check' in matrix.txt"
+		missed=$((missed + 1))
 		;;
 	esac
 done < "$here/matrix.txt"
@@ -112,3 +162,5 @@ printf '%-32s %-6s %-9s %6s  %s\n' "kernel or mutant" linux outcome time "cases 
 printf '%s\n' "${table[@]}"
 echo "$met passed, $missed failed"
 [ $missed -eq 0 ]
+exit
+}

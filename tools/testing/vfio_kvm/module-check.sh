@@ -15,6 +15,10 @@
 # Exit status: 0 every check passed, 1 a check failed, 2 setup failure.
 # Ends with "N passed, N failed".
 
+# One compound command: bash reads the whole script before it runs any of
+# it, so that an edit or a checkout while a long run goes on cannot change
+# the run half way.
+{
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -39,6 +43,7 @@ CACHE=$(cd "$CACHE" && pwd)
 vkt_known_kver "$KVER" || fail_setup "unknown KVER '$KVER'"
 vkt_install_deps "linux-source-$KVER"
 tree=$(vkt_debian_tree "$KVER")
+vkt_lock_tree "$tree"
 vkt_recover_tree "$tree"
 vkt_install_suite "$tree"
 patches=()
@@ -95,11 +100,38 @@ chmod +x "$root/init"
 
 say "booting the guest: load, $REPEAT unload/reload cycles, leak checks"
 log="$out/guest.log"
-timeout 1200 qemu-system-x86_64 -nodefaults -m 1024 -cpu max -smp 2 \
+# A panic ends the guest at once: pvpanic makes QEMU exit with status 1
+# (and panic=-1 reboots, which -no-reboot turns into an exit).  Should the
+# panicking kernel hang before it tells QEMU, the console is watched: 20 s
+# after "Kernel panic" QEMU is stopped.  Everything else has 1200 s.
+qemu-system-x86_64 -nodefaults -m 1024 -cpu max -smp 2 \
 	-bios qboot.rom -kernel "$build/arch/x86/boot/bzImage" \
 	-initrd "$build/initramfs.cpio.gz" \
 	-append "console=ttyS0 panic=-1 kmemleak=on" \
-	-no-reboot -nographic -serial stdio < /dev/null > "$log" 2>&1 || true
-say "guest log: $log"
+	-device pvpanic -action panic=exit-failure \
+	-no-reboot -nographic -serial stdio < /dev/null > "$log" 2>&1 &
+qemu=$!
+panicked=
+for _ in $(seq 1200); do
+	kill -0 $qemu 2>/dev/null || break
+	sleep 1
+	if [ -z "$panicked" ] && grep -q 'Kernel panic - not syncing' "$log"; then
+		panicked=$SECONDS
+		say "the guest panicked"
+	fi
+	[ -z "$panicked" ] || [ $((SECONDS - panicked)) -lt 20 ] || break
+done
+if kill -0 $qemu 2>/dev/null; then
+	kill $qemu
+	wait $qemu || true
+	qemu_rc=124
+	say "QEMU stopped: ${panicked:+the guest panicked and did not exit}${panicked:-1200 s passed}"
+else
+	wait $qemu && qemu_rc=0 || qemu_rc=$?
+fi
+say "guest log: $log (QEMU exit status $qemu_rc)"
 
-python3 "$here/vkt_results.py" modules "$here/expected.txt" "$log" "$REPEAT" "$expect_as" "$LOCKDEP"
+python3 "$here/vkt_results.py" modules "$here/expected.txt" "$log" "$REPEAT" \
+	"$expect_as" "$LOCKDEP" "$qemu_rc"
+exit
+}

@@ -15,16 +15,25 @@
 #   KERNEL_PATCHES=".." patches applied before building, reverted afterwards
 #   LOCKDEP=y|n        CONFIG_PROVE_LOCKING (default y)
 #   KVM_MODE=real|auto|fake which KVM the cases use (default real: fail without)
-#   RESULTS=file.json  kunit.py JSON results; the guest log goes beside it
+#   RESULTS=file.json  kunit.py JSON results; beside it the guest log
+#                      (.log), each boot's log, the kernel's list of cases
+#                      and the record the judge reads (.boots)
 #   CACHE=dir          sources, build trees, ccache, results
 #   SELFTEST=y         also build the self-tests of the KUnit report capture
 #                      (CONFIG_KUNIT_REPORTS_TEST)
 #   BOOTS="g1 g2"      kunit.py filter_globs (suite.case), one boot each:
 #                      lockdep reports once per boot (default: one boot, all)
+#   SOAK=N             boot the kernel N times (every BOOTS each time) and
+#                      print, per case, how often it passed, failed,
+#                      skipped or never ran (make soak)
 #
 # Exit status: 0 all cases passed or skipped, 1 a case failed or the kernel
 # reported a problem, 2 setup, build or boot failure.
 
+# One compound command: bash reads the whole script before it runs any of
+# it, so that an edit or a checkout while a long run goes on cannot change
+# the run half way.
+{
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,6 +47,7 @@ KVM_MODE=${KVM_MODE:-real}
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
 BOOTS=${BOOTS:-}
 SELFTEST=${SELFTEST:-n}
+SOAK=${SOAK:-0}
 JOBS=${JOBS:-$(nproc)}
 TIMEOUT=${TIMEOUT:-900}
 
@@ -47,6 +57,7 @@ fail_setup() { echo "run.sh: error: $*" >&2; exit 2; }
 
 case "$LOCKDEP" in y|n) ;; *) fail_setup "LOCKDEP must be y or n, not '$LOCKDEP'";; esac
 case "$SELFTEST" in y|n) ;; *) fail_setup "SELFTEST must be y or n, not '$SELFTEST'";; esac
+case "$SOAK" in ''|*[!0-9]*) fail_setup "SOAK must be a number of runs, not '$SOAK'";; esac
 case "$KVM_MODE" in real|auto|fake) ;; *) fail_setup "KVM_MODE must be real, auto or fake, not '$KVM_MODE'";; esac
 patches=()
 for p in $KERNEL_PATCHES; do
@@ -74,6 +85,7 @@ else
 	tag="$KVER"
 fi
 
+vkt_lock_tree "$tree"
 vkt_recover_tree "$tree"
 vkt_install_suite "$tree"
 
@@ -114,20 +126,75 @@ vkt_build "$tree" "$build" "$cc" "$JOBS" || fail_setup "kernel build failed (log
 
 exec_args=(exec "${common[@]}" "--timeout=$TIMEOUT"
 	   --kernel_args "vfio_kvm_kunit.kvm=$KVM_MODE")
-boots=($BOOTS)
-[ ${#boots[@]} -gt 0 ] || boots=("")
-rm -f "$RESULTS" "$guest_log" "${RESULTS%.json}".boot*.json
-: > "$guest_log"
-jsons=()
-for i in "${!boots[@]}"; do
-	say "booting the guest${boots[$i]:+ for ${boots[$i]}} ($((i + 1))/${#boots[@]})"
-	part="${RESULTS%.json}.boot$i.json"
-	rm -f "$build/test.log"
-	set +e
-	(cd "$tree" && "${kunit[@]}" "${exec_args[@]}" "--json=$part" ${boots[$i]:+"${boots[$i]}"})
-	set -e
-	cat "$build/test.log" >> "$guest_log" 2>/dev/null || true
-	jsons+=("$part")
-done
+prefix=${RESULTS%.json}
+rm -f "$RESULTS" "$guest_log" "$prefix".boot* "$prefix".soak*
 
-python3 "$here/vkt_results.py" run "$RESULTS" "$guest_log" "${jsons[@]}"
+# The judge holds every boot against the cases the kernel has, as the
+# kernel lists them (kunit.action=list): a case that never printed its
+# result is missing, whatever the boot printed.  The list depends on the
+# configuration and the suites only, so a kernel that differs by a patch
+# (a mutant) reuses it.
+cases="$build/cases.txt"
+key=$(cat "$build/.config" "$repo"/drivers/vfio/tests/* "$repo"/lib/kunit/* | md5sum | cut -c1-32)
+if [ "$(cat "$cases.key" 2>/dev/null)" != "$key" ] || [ ! -s "$cases" ]; then
+	say "listing the kernel's cases (kunit.action=list)"
+	rm -f "$cases" "$cases.key"
+	(cd "$tree" && "${kunit[@]}" "${exec_args[@]}" --list_tests) > "$build/list.log" 2>&1 || true
+	grep -E '^[^[:space:].]+\.[^[:space:].]+$' "$build/list.log" > "$cases.tmp" || true
+	if [ -s "$cases.tmp" ]; then
+		mv "$cases.tmp" "$cases"
+		echo "$key" > "$cases.key"
+	fi
+fi
+cp "$cases" "$prefix.cases" 2>/dev/null || rm -f "$prefix.cases"
+
+# Boot once per filter glob; the record ($1.boots) names the boots' logs
+# and kunit.py's exit status, the case list and kunit.py's parser.
+run_boots() {
+	local rec=$1 i rc part boots=($BOOTS)
+	[ ${#boots[@]} -gt 0 ] || boots=("")
+	printf 'kunit\t%s\ncases\t%s\n' "$tree/tools/testing/kunit" \
+		"$(basename "$prefix").cases" > "$rec.boots"
+	jsons=()
+	for i in "${!boots[@]}"; do
+		say "booting the guest${boots[$i]:+ for ${boots[$i]}} ($((i + 1))/${#boots[@]})"
+		part="$rec.boot$i.json"
+		rm -f "$build/test.log"
+		set +e
+		(cd "$tree" && "${kunit[@]}" "${exec_args[@]}" "--json=$part" ${boots[$i]:+"${boots[$i]}"})
+		rc=$?
+		set -e
+		cp "$build/test.log" "$rec.boot$i.log" 2>/dev/null || : > "$rec.boot$i.log"
+		cat "$rec.boot$i.log" >> "$guest_log"
+		printf 'boot\t%s\t%s\t%s\n' "${boots[$i]:-*}" "$(basename "$rec").boot$i.log" \
+			"$rc" >> "$rec.boots"
+		jsons+=("$part")
+	done
+}
+
+: > "$guest_log"
+if [ "$SOAK" -gt 0 ]; then
+	records=()
+	for k in $(seq "$SOAK"); do
+		say "soak: run $k of $SOAK"
+		run_boots "$prefix.soak$k" > "$prefix.soak$k.out" 2>&1 || true
+		python3 "$here/vkt_results.py" run "$prefix.soak$k.boots" | tail -1
+		records+=("$prefix.soak$k.boots")
+	done
+	echo "guest logs: $prefix.soak*.boot*.log"
+	# a plain kernel's runs are the history its mutants are judged by
+	if [ -z "$KSRC$KERNEL_PATCHES" ] && [ "$LOCKDEP$SELFTEST" = yn ]; then
+		mkdir -p "$CACHE/results/history"
+		for r in "${records[@]}"; do
+			python3 "$here/vkt_results.py" history "$r" "$CACHE/results/history/$KVER.txt"
+		done
+	fi
+	python3 "$here/vkt_results.py" soak "${records[@]}"
+	exit
+fi
+run_boots "$prefix"
+python3 "$here/vkt_results.py" merge "$RESULTS" "${jsons[@]}"
+echo "results: $RESULTS, guest log: $guest_log"
+python3 "$here/vkt_results.py" run "$prefix.boots"
+exit
+}

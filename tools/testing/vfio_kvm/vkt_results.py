@@ -1,149 +1,623 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 #
-# Results of the vfio <-> kvm suites: read the KTAP in a guest log, merge
-# kunit.py's JSON, find kernel reports, and hold results against the
-# expected-outcome table.
+# The judge of the vfio <-> kvm suites: every verdict of make run, make
+# test, make mutants, make soak and make module-check comes from here.
 #
-#   vkt_results.py run RESULTS.json GUEST.log PART.json...
-#       merge the boots' JSON into RESULTS.json, print the cases that did
-#       not pass and any kernel report, end with "N passed, N failed,
-#       N skipped"; exit 0, 1 (a case failed, or a kernel report), 2 (no
-#       KTAP: the guest did not boot or the suites did not run)
-#   vkt_results.py check EXPECTED GUEST.log KERNEL LOCKDEP
-#       one line per case: expected and actual outcome; exit 1 on a miss;
-#       ends with "N passed, N failed"
-#   vkt_results.py modules EXPECTED GUEST.log REPEAT KERNEL LOCKDEP
-#       the checks module-check.sh's guest printed ("vkt: check ..."), every
-#       load's cases against expected.txt, kmemleak objects the suite
-#       allocated, kernel reports; ends with "N passed, N failed"
+# A run is read with kunit.py's own KTAP parser (kunit_parser.py of the
+# kernel tree, which checks plans and finds crashed suites); this file adds
+# only what kunit.py lacks: the list of cases that must have run, kernel
+# reports that no failing case accounts for, expected outcomes with their
+# reasons, and which case killed a mutant.
+#
+# A run record is what run.sh leaves beside RESULTS.json: RESULTS.boots,
+# a manifest of the boots (the kunit.py filter glob, the boot's guest log,
+# kunit.py's exit status), and RESULTS.cases, every case of the kernel's
+# suites as the kernel lists them (kunit.action=list).
+#
+#   vkt_results.py run RECORD
+#       the cases that did not pass, the cases that never ran, reports and
+#       suites that failed outside their cases; ends "N passed, N failed,
+#       N skipped"; exit 0 (all passed or skipped), 1, or 2 (no KTAP)
+#   vkt_results.py check EXPECTED RECORD KERNEL LOCKDEP
+#       every case against expected.txt, each failure for its reason;
+#       ends "N passed, N failed" (a check met, a check missed)
+#   vkt_results.py killed BASE MUTANT KILLERS PATTERN [HISTORY...]
+#       whether the mutant run MUTANT is killed: a case of KILLERS (comma
+#       separated globs) failed with a message matching PATTERN, or another
+#       case that passed in BASE and never failed in HISTORY did; exit 1
+#       if it survived
+#   vkt_results.py rejected RECORD PATTERN
+#       a run that must be rejected (a kernel patched to panic): the judge
+#       fails it, names the cases that never ran and what the kernel last
+#       printed matches PATTERN; exit 1 if the judge would have accepted it
+#   vkt_results.py soak RECORD...
+#       per case, in how many runs it passed, failed, skipped or never ran
+#   vkt_results.py modules EXPECTED GUEST.log REPEAT KERNEL LOCKDEP QEMU_RC
+#       the verdict of module-check.sh's guest
+#   vkt_results.py history RECORD FILE
+#       append each case's outcome in RECORD to FILE (for killed)
+#   vkt_results.py merge RESULTS.json PART.json...
+#       the boots' kunit.py JSON as one file
 #   vkt_results.py coverage SRC_DIR GUEST.log...
-#       every check of the suites (KUNIT_EXPECT/ASSERT/FAIL in *_kunit.c,
-#       and the mock contract and deadlock reports) and whether one of the
-#       logs shows it failing: a check that never failed anywhere is listed
-#   vkt_results.py killed BASE.log MUTANT.log
-#       the first case that passed in BASE.log and did not in MUTANT.log,
-#       with its message; nothing if there is none
+#       every check of the suites and whether a log shows it failing
+#
+# kunit.py's parser is found in $VKT_KUNIT_DIR, or in the directory the
+# record names.
 
 import fnmatch
-import json
+import io
+import os
 import re
 import sys
 
-RESULT = re.compile(r'^(not ok|ok) \d+ (\S+)(?:\s+#\s*(\S+)\s*(.*))?$')
-SUBTEST = re.compile(r'^# Subtest: (\S+)$')
-PREFIX = re.compile(r'^(\[\s*\d+\.\d+\]\s)?')
-KTAP = re.compile(r'K?TAP version \d+')
-SAID_SKIP = re.compile(r'^\S+: SKIP (.*)$')
+PREFIX = re.compile(r'^\[\s*\d+\.\d+\]\s?')
 
 # How the lines a kernel prints when something is wrong begin: lockdep and
 # WARN (WARNING:), BUG: (sleeping in atomic context among them), refcount_t
 # warnings, oopses and panics.
 REPORTS = ('WARNING:', 'BUG:', 'Oops', 'general protection fault',
-	   'Kernel panic', 'refcount_t:')
+	   'Kernel panic', 'refcount_t:', 'INFO: task ')
+# A report's lines end at the next report or at the end of its trace.
+REPORT_END = re.compile(r'---\[ end (trace|Kernel panic)')
+# The deliberate reports of the report capture's self-tests, by name:
+# their functions, their module, their lock classes.
+SELFTEST_NAMES = re.compile(r'\bkunit_reports_(test\w*|warn|refcount|abba)\b')
+FAILED = re.compile(r'(EXPECTATION|ASSERTION) FAILED')
+SAID_SKIP = re.compile(r'^# \S+: SKIP (.*)$')
+TOTALS = re.compile(r'^# \S+: pass:\d+ fail:\d+')
+PANIC = re.compile(r'Kernel panic - not syncing.*|BUG: .*|Oops: .*|'
+		   r'general protection fault.*|WARNING: .*')
+
+kunit_parser = None
+kunit_sink = io.StringIO()
 
 
-class Case:
-	def __init__(self, name, status, reason, diag):
-		self.name = name
-		self.status = status	# PASS, FAIL, SKIP, CRASH
-		self.reason = reason
-		self.diag = diag
-
-	def why(self):
-		"""The skip reason, or the message of the first failed check."""
-		if self.status == 'SKIP':
-			return self.reason
-		failed = False
-		for line in self.diag:
-			if 'EXPECTATION FAILED' in line or 'ASSERTION FAILED' in line:
-				failed = True
-			elif failed and line and not line.startswith(('Expected ', ' ')):
-				return line
-		return self.diag[0] if self.diag else ''
+def load_kunit_parser(kdir):
+	"""kunit.py's KTAP parser, with its progress output kept aside."""
+	global kunit_parser
+	if kunit_parser is not None:
+		return
+	kdir = os.environ.get('VKT_KUNIT_DIR') or kdir
+	if not kdir or not os.path.exists(os.path.join(kdir, 'kunit_parser.py')):
+		raise SystemExit('vkt_results.py: no kunit_parser.py in %r: set VKT_KUNIT_DIR '
+				 'to a kernel tree\'s tools/testing/kunit' % kdir)
+	sys.path.insert(0, kdir)
+	import kunit_parser as kp
+	import kunit_printer
+	kp.stdout = kunit_printer.Printer(kunit_sink)
+	kunit_parser = kp
 
 
-def parse_log(path):
-	"""Leaf cases ("suite.case" or "suite.case.param") of a guest log."""
-	cases, stack, diag, seen_ktap = [], [], [], False
+def clean(raw):
+	return PREFIX.sub('', raw, count=1).rstrip()
+
+
+def read_lines(path):
 	try:
-		lines = open(path, errors='replace').read().splitlines()
-	except OSError:
-		return [], False
-	for raw in lines:
-		line = PREFIX.sub('', raw, count=1).rstrip()
-		indent = len(line) - len(line.lstrip(' '))
-		text = line.strip()
-		if KTAP.match(text):
-			seen_ktap = True
-			if indent == 0:		# a new boot
-				stack, diag = [], []
-			continue
-		# "# Subtest: name" is printed at the indentation of the group's
-		# cases, its result line four columns to the left
-		m = SUBTEST.match(text)
-		if m:
-			stack = [s for s in stack if s[0] < indent]
-			stack.append((indent, m.group(1)))
-			diag = []
-			continue
-		m = RESULT.match(text)
-		if m:
-			ok, name, directive, reason = m.groups()
-			if stack and stack[-1] == (indent + 4, name):
-				stack.pop()
-				diag = []
-				continue
-			parents = [s[1] for s in stack if s[0] <= indent]
-			status = 'PASS' if ok == 'ok' else 'FAIL'
-			if directive and directive.upper() == 'SKIP':
-				status = 'SKIP'
-			# 6.1 prints a skipped parameter as "ok": the suites say
-			# "SKIP reason" in a line of their own
-			said = [m.group(1) for m in map(SAID_SKIP.match, diag) if m]
-			if status == 'PASS' and said:
-				status, reason = 'SKIP', said[0]
-			cases.append(Case('.'.join(parents + [name]), status,
-					  reason or '', diag))
-			diag = []
-			continue
-		if not seen_ktap:
-			continue
-		if text.startswith('# '):
-			diag.append(re.sub(r'^\S+: (?=(EXPECTATION|ASSERTION) FAILED)', '', text[2:]))
-		elif diag and text:
-			# a check's "Expected" lines and its message
-			diag.append(line if indent > 4 else text)
-	# suites still open: a crash or a hang cut them off
-	crashed = [s[1] for s in stack]
-	if crashed:
-		cases.append(Case('.'.join(crashed) + '.*', 'CRASH',
-				  'the guest stopped before this suite ended', diag))
-	return cases, seen_ktap
-
-
-def kernel_reports(path, until=None):
-	"""The reports in a guest log, up to the line @until if there is one."""
-	try:
-		lines = open(path, errors='replace').read().splitlines()
+		with open(path, errors='replace') as f:
+			return [clean(l) for l in f.read().splitlines()]
 	except OSError:
 		return []
-	lines = [PREFIX.sub('', raw, count=1).strip() for raw in lines]
-	if until in lines:
-		lines = lines[:lines.index(until)]
-	return [line for line in lines if line.startswith(REPORTS)]
 
 
-def summary(cases):
-	n = {s: sum(1 for c in cases if c.status == s) for s in ('PASS', 'FAIL', 'SKIP', 'CRASH')}
-	return n['PASS'], n['FAIL'] + n['CRASH'], n['SKIP']
+class Leaf:
+	"""A case, or a parameter of a case, with its result."""
+
+	def __init__(self, name, status, log, boot=0):
+		self.name = name
+		self.status = status	# PASS, FAIL, SKIP, MISSING
+		self.log = [l.rstrip() for l in log]
+		self.boot = boot
+		self.reason = ''	# a skip's reason; the last words of a missing case
+
+	def blocks(self):
+		"""The failed checks, each as its lines: (indentation relative
+		to the "FAILED" line, text).  KUnit prints a check's values
+		deeper than that line, and its message at the left margin."""
+		blocks, cur, indent = [], None, 0
+		for line in self.log:
+			text = line.strip()
+			depth = len(line) - len(line.lstrip())
+			if FAILED.search(text):
+				cur = [(0, re.sub(r'^# \S+: ', '', text))]
+				blocks.append(cur)
+				indent = depth
+			elif cur is not None and text.startswith('# '):
+				cur = None
+			elif cur is not None and text:
+				cur.append((depth - indent, text))
+		return blocks
+
+	def failures(self):
+		"""The failed checks' messages, one string per check."""
+		return ['\n'.join(t for _, t in b) for b in self.blocks()]
+
+	def text(self):
+		"""What a pattern of expected.txt or matrix.txt is matched with."""
+		if self.status == 'SKIP':
+			return self.reason
+		if self.status == 'MISSING':
+			return self.reason
+		return '\n'.join(self.failures())
+
+	def why(self):
+		"""One line: the skip reason, the message of the first failed
+		check (after its Expected lines), or what the kernel printed
+		last."""
+		if self.status in ('SKIP', 'MISSING'):
+			return self.reason
+		for block in self.blocks():
+			msg = [t for d, t in block[1:] if d <= 0 and not t.startswith('Expected ')]
+			return msg[0] if msg else block[-1][1]
+		return self.log[0].strip() if self.log else ''
 
 
-def merge_json(out, parts):
+class Report:
+	def __init__(self, boot, index, lines):
+		self.boot = boot
+		self.index = index
+		self.headline = lines[0].strip()
+		self.lines = lines
+		self.where = ''		# the KTAP line before it
+
+	def exempt(self):
+		return any(SELFTEST_NAMES.search(l) for l in self.lines)
+
+
+def find_reports(lines, boot=0):
+	"""The kernel reports in a guest log, each with its following lines."""
+	found = []
+	for i, line in enumerate(lines):
+		if not line.strip().startswith(REPORTS):
+			continue
+		block = [line]
+		for nxt in lines[i + 1:i + 80]:
+			if nxt.strip().startswith(REPORTS):
+				break
+			block.append(nxt)
+			if REPORT_END.search(nxt):
+				break
+		found.append(Report(boot, i, block))
+	return found
+
+
+def last_words(lines):
+	"""What the kernel printed last: its last report, else its last line."""
+	for line in reversed(lines[-400:]):
+		m = PANIC.match(line.strip())
+		if m:
+			return m.group(0)[:160]
+	rest = [l.strip() for l in lines if l.strip()]
+	return ('its last line: ' + rest[-1][:140]) if rest else 'nothing'
+
+
+def glob_matches(glob, case):
+	"""kunit's filter_glob: "suite" or "suite.case", each a glob."""
+	if not glob or glob == '*':
+		return True
+	suite, _, test = glob.partition('.')
+	s, _, c = case.partition('.')
+	return fnmatch.fnmatchcase(s, suite) and (not test or fnmatch.fnmatchcase(c, test))
+
+
+class Run:
+	"""The judged results of one run: its boots, leaves and problems."""
+
+	def __init__(self):
+		self.leaves = []
+		self.missing = []	# Leaf, status MISSING, one per case
+		self.problems = []	# what fails the run outside a case's result
+		self.reports = []	# unaccounted kernel reports
+		self.seen_ktap = False
+		self.boots = 0
+
+	def all(self):
+		return self.leaves + self.missing
+
+	def failed(self):
+		return [l for l in self.leaves if l.status == 'FAIL']
+
+	def ok(self):
+		return self.seen_ktap and not self.failed() and not self.missing \
+		       and not self.problems and not self.reports
+
+
+def parse_ktap(lines):
+	"""kunit.py's parse of a KTAP stream, and the errors it found."""
+	kunit_sink.seek(0)
+	kunit_sink.truncate()
+	test = kunit_parser.parse_run_tests(lines)
+	errors = []
+	for line in kunit_sink.getvalue().splitlines():
+		m = re.search(r'\[ERROR\] Test: (.*)$', line)
+		if m:
+			errors.append(m.group(1))
+	return test, errors
+
+
+def walk(test, boot, prefix=''):
+	"""Leaves of kunit.py's test tree, and crashed tests (no name)."""
+	S = kunit_parser.TestStatus
+	leaves, crashed = [], []
+	for sub in test.subtests:
+		name = prefix + sub.name
+		if sub.subtests and sub.expected_count is None:
+			# parameters come without a plan, and kunit.py gives
+			# what the first printed before its result to the case
+			# (before the case's "# name: pass:..." line)
+			head = next((i for i, l in enumerate(sub.log)
+				     if TOTALS.match(l.strip())), len(sub.log))
+			sub.subtests[0].log[:0] = sub.log[:head]
+		if sub.subtests:
+			l, c = walk(sub, boot, name + '.')
+			leaves += l
+			crashed += c
+			if sub.status == S.TEST_CRASHED:
+				crashed.append((prefix, sub))
+			continue
+		# a case with a header but neither parameters nor a result
+		# line ran into the end of the output: kunit.py says NO_TESTS
+		if not sub.name or sub.status in (S.TEST_CRASHED, S.NO_TESTS):
+			crashed.append((prefix, sub))
+			continue
+		status = {S.SUCCESS: 'PASS', S.SKIPPED: 'SKIP'}.get(sub.status, 'FAIL')
+		leaf = Leaf(name, status, sub.log, boot)
+		if status == 'SKIP':
+			# "ok 1 name # SKIP reason": kunit_parser keeps no reason
+			leaf.reason = next((l.strip() for l in reversed(sub.log)
+					    if l.strip().startswith('# ') and 'SKIP' not in l), '')
+		said = [m.group(1) for m in (SAID_SKIP.match(l.strip()) for l in sub.log) if m]
+		if said:
+			# 6.1 prints a skipped parameter as "ok": the suites
+			# say "SKIP reason" in a line of their own
+			if status == 'PASS':
+				leaf.status = 'SKIP'
+			leaf.reason = said[0]
+		leaves.append(leaf)
+	return leaves, crashed
+
+
+def skip_reason(lines, leaf):
+	"""The reason of "ok N name # SKIP reason" in the raw log."""
+	last = leaf.name.rsplit('.', 1)[-1]
+	pat = re.compile(r'^\s*ok \d+ (- )?' + re.escape(last) + r' # SKIP ?(.*)$')
+	for line in lines:
+		m = pat.match(line)
+		if m:
+			return m.group(2).strip()
+	return ''
+
+
+def judge_boot(run, lines, glob, cases, boot, rc=0):
+	"""Add one boot's results to @run."""
+	run.boots += 1
+	test, errors = parse_ktap(lines)
+	S = kunit_parser.TestStatus
+	words = last_words(lines)
+	want = [c for c in cases if glob_matches(glob, c)] if cases is not None else []
+	if test.status == S.FAILURE_TO_PARSE_TESTS:
+		run.problems.append('boot %d%s: no KTAP output: the kernel did not boot or KUnit did not run (%s)' %
+				    (boot, ' (' + glob + ')' if glob else '', words))
+		for case in want:
+			m = Leaf(case, 'MISSING', [], boot)
+			m.reason = 'never ran: the boot printed no KTAP; the kernel printed last: ' + words
+			run.missing.append(m)
+		return
+	run.seen_ktap = True
+	leaves, crashed = walk(test, boot)
+	for leaf in leaves:
+		if leaf.status == 'SKIP' and not leaf.reason:
+			leaf.reason = skip_reason(lines, leaf)
+	run.leaves += leaves
+
+	# every case the kernel lists must have printed its result
+	done = set()
+	for suite in test.subtests:
+		for case in suite.subtests:
+			if case.name and case.status not in (S.TEST_CRASHED, S.NO_TESTS):
+				done.add(suite.name + '.' + case.name)
+	for case in want:
+		if case not in done:
+			m = Leaf(case, 'MISSING', [], boot)
+			m.reason = 'never printed a result; the kernel printed last: ' + words
+			run.missing.append(m)
+	if cases is None and crashed:
+		for prefix, sub in crashed:
+			m = Leaf(prefix + '?', 'MISSING', sub.log, boot)
+			m.reason = 'a case of %s never printed its result: %s' % (prefix.rstrip('.'), words)
+			run.missing.append(m)
+
+	# suites that failed outside their cases: a suite_init that failed,
+	# or a suite whose result says "not ok" with no failed case
+	suite = None
+	for line in lines:
+		m = re.match(r'^ {4}# Subtest: (\S+)$', line)
+		if m:
+			suite = m.group(1)
+		elif suite and re.match(r'^ {4}# (\S+: )?failed to initialize', line):
+			run.problems.append('suite %s failed outside its cases: %s' % (suite, line.strip()))
+		m = re.match(r'^not ok \d+ (\S+)$', line)
+		if m and not any(l.status == 'FAIL' and l.name.startswith(m.group(1) + '.')
+				 for l in leaves) and not any(
+				 c.startswith(m.group(1) + '.') for c in want if c not in done):
+			run.problems.append('suite %s failed outside its cases (suite_init or suite_exit)' %
+					    m.group(1))
+	for err in errors:
+		if 'missing expected subtest' in err or 'missing subtest result' in err:
+			continue	# named as missing cases
+		if "0 tests run" in err and (want == [] or any(
+				m.name.endswith('.' + err.split(':')[0]) for m in run.missing)):
+			continue
+		run.problems.append('kunit.py: ' + err)
+	if rc not in (0, 1):
+		run.problems.append('boot %d%s: kunit.py exited with status %d (timeout, or the guest died): %s' %
+				    (boot, ' (' + glob + ')' if glob else '', rc, words))
+
+	# kernel reports: each must be accounted for by a case that failed
+	# naming it, or be a deliberate one of the self-tests
+	claimed = '\n'.join('\n'.join(l.failures()) for l in leaves if l.status == 'FAIL')
+	crash_logs = set()
+	for _, sub in crashed:
+		crash_logs.update(l.strip() for l in sub.log)
+	for rep in find_reports(lines, boot):
+		if rep.exempt():
+			continue
+		head = rep.headline[:60]
+		if head in claimed or rep.headline in crash_logs:
+			continue
+		before = [l.strip() for l in lines[:rep.index]
+			  if re.match(r'^\s*(not )?ok \d+ ', l) or re.match(r'^\s*# Subtest: ', l)]
+		rep.where = before[-1] if before else 'before the first KTAP line (boot)'
+		run.reports.append(rep)
+
+
+def read_record(path):
+	"""The manifest run.sh wrote: (kunit dir, case list, boots)."""
+	for ext in ('.json', '.boots'):
+		if path.endswith(ext):
+			path = path[:-len(ext)]
+	kdir, cases, boots = None, None, []
+	base = os.path.dirname(path + '.boots')
+	for line in open(path + '.boots'):
+		f = line.rstrip('\n').split('\t')
+		if f[0] == 'kunit':
+			kdir = f[1]
+		elif f[0] == 'cases':
+			p = os.path.join(base, f[1])
+			cases = [l.strip() for l in open(p) if l.strip()] if os.path.exists(p) else None
+		elif f[0] == 'boot':
+			boots.append((f[1] if f[1] != '*' else '', os.path.join(base, f[2]),
+				      int(f[3]) if len(f) > 3 and f[3] else 0))
+	return kdir, cases, boots
+
+
+def judge_record(path):
+	kdir, cases, boots = read_record(path)
+	load_kunit_parser(kdir)
+	run = Run()
+	if cases is None:
+		run.problems.append('no list of the kernel\'s cases (kunit.action=list): cases that never ran cannot be named')
+	for i, (glob, log, rc) in enumerate(boots):
+		judge_boot(run, read_lines(log), glob, cases, i, rc)
+	if not boots:
+		run.problems.append('no boot')
+	return run
+
+
+def print_problems(run):
+	said = None
+	for m in run.missing:
+		if m.reason != said:
+			print('MISSING in boot %d, these cases %s:' % (m.boot, m.reason))
+			said = m.reason
+		print('MISSING %s' % m.name)
+	for p in run.problems:
+		print('FAIL  ' + p)
+	for r in run.reports:
+		print('FAIL  kernel report outside any failing case (boot %d, after "%s"): %s' %
+		      (r.boot, r.where[:80], r.headline[:160]))
+
+
+def cmd_run(record):
+	run = judge_record(record)
+	for c in run.leaves:
+		if c.status != 'PASS':
+			print('%-5s %s: %s' % (c.status, c.name, c.why()[:300]))
+	print_problems(run)
+	passed = sum(1 for c in run.leaves if c.status == 'PASS')
+	skipped = sum(1 for c in run.leaves if c.status == 'SKIP')
+	failed = len(run.failed()) + len(run.missing) + len(run.problems) + len(run.reports)
+	print('%d passed, %d failed, %d skipped' % (passed, failed, skipped))
+	if not run.seen_ktap:
+		return 2
+	return 0 if run.ok() else 1
+
+
+def load_expected(path):
+	"""expected.txt: kernel lockdep case outcome [/pattern/] why."""
+	rows = []
+	for line in open(path):
+		if line.lstrip().startswith('#') or not line.strip():
+			continue
+		f = line.split(None, 4)
+		rest = f[4] if len(f) > 4 else ''
+		pattern = None
+		m = re.match(r'/(.*?)/(?:\s+|$)(.*)$', rest)
+		if m:
+			pattern, rest = re.compile(m.group(1)), m.group(2)
+		rows.append((f[0], f[1], f[2], f[3], pattern, rest.strip()))
+	return rows
+
+
+def expected_for(rows, kernel, lockdep, name):
+	for k, l, glob, outcome, pattern, why in rows:
+		if fnmatch.fnmatchcase(kernel, k) and fnmatch.fnmatchcase(lockdep, l) and \
+		   fnmatch.fnmatchcase(name, glob):
+			return outcome, pattern, why
+	return 'pass', None, ''
+
+
+def meets(case, outcome, pattern):
+	"""Whether @case met its expectation, and if not why."""
+	got = case.status.lower()
+	if got == 'missing':
+		return False, 'never ran (%s)' % case.reason
+	if outcome == 'any':
+		return True, ''
+	if got != outcome:
+		return False, ''
+	if pattern and not pattern.search(case.text()):
+		return False, 'failed for another reason: ' if got == 'fail' else \
+			'skipped for another reason: '
+	return True, ''
+
+
+def cmd_check(expected, record, kernel, lockdep):
+	rows = load_expected(expected)
+	run = judge_record(record)
+	met = missed = 0
+	for c in run.all():
+		want, pattern, reason = expected_for(rows, kernel, lockdep, c.name)
+		ok, why = meets(c, want, pattern)
+		met += ok
+		missed += not ok
+		detail = c.why() if c.status != 'PASS' else ''
+		if not ok and why:
+			detail = why + (detail if not why.startswith('never') else '')
+		print('  %-58s %-4s %-7s %s%s' % (c.name, want, c.status.lower(),
+						 '' if ok else 'MISS: ',
+						 (detail or reason)[:200]))
+	for p in run.problems:
+		print('  %-58s %-4s %-7s MISS: %s' % ('(run)', '-', 'fail', p[:200]))
+		missed += 1
+	for r in run.reports:
+		print('  %-58s %-4s %-7s MISS: kernel report outside any failing case, after "%s": %s' %
+		      ('(run)', '-', 'report', r.where[:60], r.headline[:120]))
+		missed += 1
+	print('%d passed, %d failed' % (met, missed))
+	return 1 if missed else 0
+
+
+def read_history(paths):
+	"""Cases that failed or never ran in any recorded run."""
+	bad = set()
+	for p in paths:
+		try:
+			for line in open(p):
+				f = line.split()
+				if len(f) >= 2 and f[1] in ('FAIL', 'MISSING'):
+					bad.add(f[0])
+		except OSError:
+			pass
+	return bad
+
+
+def excerpt(text, m, width=160):
+	"""The part of a message a pattern matched, with what leads to it."""
+	line_start = text.rfind('\n', 0, m.start()) + 1
+	start = max(line_start, m.end() - width)
+	return ('...' if start > line_start else '') + text[start:m.end()]
+
+
+def cmd_killed(base, mutant, killers, pattern, history):
+	globs = [g for g in killers.split(',') if g and g != '-']
+	pat = re.compile(pattern) if pattern else None
+	base_run = judge_record(base)
+	passed = {c.name for c in base_run.leaves if c.status == 'PASS'}
+	flaky = read_history(history)
+	run = judge_record(mutant)
+	named_wrong = None
+	for c in run.all():
+		if c.status not in ('FAIL', 'MISSING'):
+			continue
+		if any(fnmatch.fnmatchcase(c.name, g) for g in globs):
+			m = pat.search(c.text()) if pat else None
+			if m or not pat:
+				print('killed by %s: %s' % (c.name, excerpt(c.text(), m) if m else c.why()[:160]))
+				return 0
+			named_wrong = named_wrong or c
+	for c in run.all():
+		if any(fnmatch.fnmatchcase(c.name, g) for g in globs):
+			continue
+		ran = c.name in passed or any(p.startswith(c.name + '.') for p in passed)
+		if c.status in ('FAIL', 'MISSING') and ran and c.name not in flaky:
+			print('killed by %s (not a named killer; it never failed on the base kernel): %s' %
+			      (c.name, c.why()[:140]))
+			return 0
+	if named_wrong:
+		print('survived: %s failed for another reason: %s' % (named_wrong.name, named_wrong.why()[:140]))
+	elif not run.seen_ktap:
+		print('survived: no KTAP output (%s)' % '; '.join(run.problems)[:160])
+	else:
+		print('survived: no case of %s failed%s' % (killers, ' matching /%s/' % pattern if pattern else ''))
+	return 1
+
+
+def cmd_rejected(record, pattern):
+	run = judge_record(record)
+	print_problems(run)
+	words = ' '.join([m.reason for m in run.missing] + run.problems +
+			 [r.headline for r in run.reports])
+	if run.ok():
+		print('accepted: the judge passed a run it must reject')
+		return 1
+	if not run.missing:
+		print('rejected, but no case is named as never run')
+		return 1
+	if not re.search(pattern, words):
+		print('rejected, but not naming /%s/' % pattern)
+		return 1
+	print('rejected: %d cases never ran, the kernel printed last: %s' %
+	      (len(run.missing), last_words_of(run)))
+	return 0
+
+
+def last_words_of(run):
+	return run.missing[0].reason.split(': ', 1)[-1] if run.missing else ''
+
+
+def cmd_history(record, path):
+	run = judge_record(record)
+	with open(path, 'a') as f:
+		for c in run.all():
+			f.write('%s %s\n' % (c.name, c.status))
+	return 0
+
+
+def cmd_soak(records):
+	table = {}
+	order = []
+	bad_runs = 0
+	for rec in records:
+		run = judge_record(rec)
+		bad_runs += not run.ok()
+		for c in run.all():
+			if c.name not in table:
+				table[c.name] = {'PASS': 0, 'FAIL': 0, 'SKIP': 0, 'MISSING': 0}
+				order.append(c.name)
+			table[c.name][c.status] += 1
+		for p in run.problems + ['report: ' + r.headline for r in run.reports]:
+			print('  %s: %s' % (rec, p[:160]))
+	print('  %-58s %5s %5s %5s %7s' % ('case', 'pass', 'fail', 'skip', 'missing'))
+	for name in order:
+		t = table[name]
+		print('  %-58s %5d %5d %5d %7d%s' % (name, t['PASS'], t['FAIL'], t['SKIP'], t['MISSING'],
+						    '' if max(t.values()) == len(records) else '  FLAKY'))
+	flaky = sum(1 for n in order if max(table[n].values()) != len(records))
+	print('%d runs, %d cases, %d with more than one outcome, %d runs the judge failed' %
+	      (len(records), len(order), flaky, bad_runs))
+	return 0
+
+
+def cmd_merge(out, parts):
+	"""kunit.py's JSON of each boot, as one document."""
+	import json
 	merged = None
 	for p in parts:
 		try:
-			group = json.load(open(p))
+			with open(p) as f:
+				group = json.load(f)
 		except (OSError, ValueError):
 			continue
 		if merged is None:
@@ -154,77 +628,17 @@ def merge_json(out, parts):
 	if merged is not None:
 		with open(out, 'w') as f:
 			json.dump(merged, f, indent=4)
-
-
-def cmd_run(results, log, parts):
-	merge_json(results, parts)
-	cases, seen_ktap = parse_log(log)
-	reports = kernel_reports(log)
-	for c in cases:
-		if c.status in ('FAIL', 'CRASH', 'SKIP'):
-			print('%-5s %s: %s' % (c.status, c.name, c.why()))
-	if reports:
-		print('kernel reports in the guest log:')
-		for r in reports:
-			print('  ' + r)
-	print('results: %s, guest log: %s' % (results, log))
-	if not seen_ktap:
-		print('no KTAP output: the guest did not boot or the suites did not run')
-		print('0 passed, 1 failed')
-		return 2
-	passed, failed, skipped = summary(cases)
-	print('%d passed, %d failed, %d skipped' % (passed, failed, skipped))
-	return 1 if failed or reports else 0
-
-
-def load_expected(path):
-	rows = []
-	for line in open(path):
-		line = line.split('#', 1)[0].strip() if not line.lstrip().startswith('#') else ''
-		if not line:
-			continue
-		f = line.split(None, 4)
-		rows.append((f[0], f[1], f[2], f[3], f[4] if len(f) > 4 else ''))
-	return rows
-
-
-def expected_for(rows, kernel, lockdep, name):
-	for k, l, pattern, outcome, reason in rows:
-		if fnmatch.fnmatch(kernel, k) and fnmatch.fnmatch(lockdep, l) and \
-		   fnmatch.fnmatch(name, pattern):
-			return outcome, reason
-	return 'pass', ''
-
-
-def cmd_check(expected, log, kernel, lockdep):
-	rows = load_expected(expected)
-	cases, seen_ktap = parse_log(log)
-	met = missed = 0
-	if not seen_ktap:
-		print('  %-58s %-6s %-6s %s' % ('(boot)', 'pass', 'none', 'MISS: no KTAP output'))
-		print('0 passed, 1 failed')
-		return 1
-	for c in cases:
-		want, reason = expected_for(rows, kernel, lockdep, c.name)
-		got = c.status.lower()
-		ok = want == 'any' or want == got
-		met += ok
-		missed += not ok
-		detail = c.why() if got != 'pass' else ''
-		print('  %-58s %-6s %-6s %s%s' % (c.name, want, got, '' if ok else 'MISS: ',
-						    (detail or reason)[:150]))
-	print('%d passed, %d failed' % (met, missed))
-	return 1 if missed else 0
-
-
-def cmd_killed(base, mutant):
-	passed = {c.name for c in parse_log(base)[0] if c.status == 'PASS'}
-	cases, _ = parse_log(mutant)
-	for c in cases:
-		if c.status == 'CRASH' or (c.status == 'FAIL' and c.name in passed):
-			print('%s: %s' % (c.name, c.why()[:100]))
-			return 0
 	return 0
+
+
+# ---- module-check ---------------------------------------------------------
+
+def section(lines, begin, end):
+	try:
+		i = lines.index(begin)
+		return lines[i + 1:lines.index(end, i)]
+	except ValueError:
+		return None
 
 
 # The functions that allocate on behalf of their caller, in a kmemleak
@@ -256,26 +670,40 @@ def leak_origins(lines):
 	return origins
 
 
-def suite_leaks(lines):
-	"""kmemleak objects the suite's own code allocated."""
-	return [o + ' from ' + f for o, f in leak_origins(lines)
-		if SUITE_SYMBOLS.match(f)]
+SUITES = ('vfio_kvm_lock', 'vfio_kvm_ref', 'vfio_kvm_race')
 
 
-def section(lines, begin, end):
-	try:
-		i = lines.index(begin)
-		return lines[i + 1:lines.index(end, i)]
-	except ValueError:
-		return None
+def module_results(lines, run_no, rows, kernel, lockdep, run):
+	"""One load's debugfs results: each suite's KTAP, complete."""
+	bad = []
+	for suite in SUITES:
+		text = section(lines, 'vkt: results %d %s begin' % (run_no, suite),
+			       'vkt: results %d %s end' % (run_no, suite))
+		if text is None or any(l.startswith('vkt: no results file') for l in text):
+			bad.append('load %d: no results for %s in debugfs' % (run_no, suite))
+			continue
+		sub = Run()
+		judge_boot(sub, text, '', None, run_no)
+		if not sub.seen_ktap:
+			bad.append('load %d: %s: no KTAP in its results' % (run_no, suite))
+			continue
+		for c in sub.leaves:
+			c.name = c.name
+			want, pattern, _ = expected_for(rows, kernel, lockdep, c.name)
+			ok, why = meets(c, want, pattern)
+			if not ok:
+				bad.append('load %d: %s %s, expected %s: %s%s' %
+					   (run_no, c.name, c.status, want, why, c.why()[:80]))
+		for m in sub.missing:
+			bad.append('load %d: %s' % (run_no, m.reason))
+		bad += ['load %d: %s' % (run_no, p) for p in sub.problems]
+		run.leaves += sub.leaves
+	return bad
 
 
-def cmd_modules(expected, log, repeat, kernel, lockdep):
-	try:
-		lines = [PREFIX.sub('', l, count=1).rstrip()
-			 for l in open(log, errors='replace').read().splitlines()]
-	except OSError:
-		lines = []
+def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc):
+	load_kunit_parser(None)
+	lines = read_lines(log)
 	rows = load_expected(expected)
 	checks = []
 	for line in lines:
@@ -283,32 +711,22 @@ def cmd_modules(expected, log, repeat, kernel, lockdep):
 		if m:
 			checks.append((m.group(1), m.group(2) == 'PASS', m.group(3)))
 
-	runs = met = 0
+	loads = 0
 	misses = []
-	for run in range(repeat + 1):
-		text = section(lines, 'vkt: run %d begin' % run, 'vkt: run %d end' % run)
-		if text is None:
+	run = Run()
+	for n in range(repeat + 1):
+		if 'vkt: load %d' % n not in lines:
 			continue
-		runs += 1
-		path = log + '.run%d' % run
-		with open(path, 'w') as f:
-			f.write('KTAP version 1\n' + '\n'.join(text) + '\n')
-		cases, _ = parse_log(path)
-		for c in cases:
-			want, _ = expected_for(rows, kernel, lockdep, c.name)
-			if want in ('any', c.status.lower()):
-				met += 1
-			else:
-				misses.append('run %d: %s %s, expected %s: %s' %
-					      (run, c.name, c.status, want, c.why()[:80]))
-		if run == 0:
+		loads += 1
+		misses += module_results(lines, n, rows, kernel, lockdep, run)
+		if n == 0:
 			print('first load:')
-			for c in cases:
+			for c in run.leaves:
 				print('    %-4s %s' % (c.status, c.name))
-	checks.append(('%d loads, every case as expected.txt says in each' % (repeat + 1),
-		       runs == repeat + 1 and not misses,
-		       '(%d loads ran, %d case results as expected, %d not%s)' %
-		       (runs, met, len(misses), '; ' + misses[0] if misses else '')))
+	checks.append(('%d loads, every suite\'s results complete and every case as expected.txt says' %
+		       (repeat + 1), loads == repeat + 1 and not misses,
+		       '(%d loads ran, %d case results, %d problems%s)' %
+		       (loads, len(run.leaves), len(misses), '; ' + misses[0] if misses else '')))
 
 	# the sample's leaks were reported and cleared before the first load:
 	# what kmemleak finds at the end leaked while the suite was loaded
@@ -322,38 +740,50 @@ def cmd_modules(expected, log, repeat, kernel, lockdep):
 			       (objects, named)))
 	leaks = section(lines, 'vkt: kmemleak begin', 'vkt: kmemleak end')
 	if leaks is not None:
-		ours = suite_leaks(leaks)
 		every = [o + ' from ' + f for o, f in leak_origins(leaks)]
+		ours = [e for e in every if SUITE_SYMBOLS.match(e.rsplit(' from ', 1)[1])]
 		checks.append(('kmemleak: nothing leaked while the suite was loaded and unloaded',
 			       not every,
 			       '(%d unreferenced objects, %d allocated by the suite%s)' %
 			       (len(every), len(ours),
 				': ' + (ours or every)[0] if every else '')))
-	reports = kernel_reports(log, 'vkt: deliberate reports from here')
-	checks.append(('no WARN, BUG or lockdep report in the guest log', not reports,
-		       '; '.join(reports[:3])))
+	# every report in the whole log, but the self-tests' deliberate ones
+	reports = [r for r in find_reports(lines) if not r.exempt()]
+	checks.append(('no WARN, BUG, oops, panic or lockdep report in the guest log',
+		       not reports, '; '.join(r.headline[:100] for r in reports[:3]) +
+		       (' (%d reports)' % len(reports) if reports else '')))
 	# the report capture's self-tests, loaded last as a module: all pass
 	text = section(lines, 'vkt: self-tests begin', 'vkt: self-tests end')
 	if text is not None:
-		path = log + '.selftests'
-		with open(path, 'w') as f:
-			f.write('KTAP version 1\n' + '\n'.join(text) + '\n')
-		cases, _ = parse_log(path)
-		# without lockdep the ABBA has nothing to observe and skips
-		bad = [c for c in cases if c.status != 'PASS' and
-		       not (c.status == 'SKIP' and lockdep == 'n')]
+		cases, bad = [], []
+		for suite in ('kunit_reports_lockdep', 'kunit_reports'):
+			part = section(text, 'vkt: results self %s begin' % suite,
+				       'vkt: results self %s end' % suite) or []
+			sub = Run()
+			judge_boot(sub, part, '', None, 0)
+			cases += sub.leaves
+			bad += ['%s: %s' % (m.name, m.reason) for m in sub.missing] + sub.problems
+			# without lockdep the ABBA has nothing to observe and skips
+			bad += ['%s %s: %s' % (c.name, c.status, c.why()[:80]) for c in sub.leaves
+				if c.status != 'PASS' and not (c.status == 'SKIP' and lockdep == 'n')]
 		checks.append(('the report capture\'s self-tests pass as a module',
 			       cases and not bad,
 			       '(%d of %d passed%s)' % (len(cases) - len(bad), len(cases),
-						    '; ' + bad[0].name + ' ' + bad[0].status + ': ' +
-						    bad[0].why()[:80] if bad else '')))
-	checks.append(('the guest ran to its end', 'vkt: done' in lines, ''))
+						    '; ' + bad[0] if bad else '')))
+	ended = 'vkt: done' in lines and qemu_rc == 0
+	checks.append(('the guest ran to its end and QEMU exited cleanly', ended,
+		       '' if ended else '(QEMU exit status %d%s; the kernel printed last: %s)' %
+		       (qemu_rc, ', guest panic (pvpanic)' if qemu_rc == 1 else
+			', killed after its timeout' if qemu_rc == 124 else '',
+			last_words(lines))))
 	for name, ok, detail in checks:
 		print('  %-4s %s %s' % ('ok' if ok else 'FAIL', name, detail))
 	passed = sum(1 for c in checks if c[1])
 	print('%d passed, %d failed' % (passed, len(checks) - passed))
 	return 0 if passed == len(checks) else 1
 
+
+# ---- coverage -------------------------------------------------------------
 
 CHECK = re.compile(r'\bKUNIT_(EXPECT|ASSERT)_\w+\(|\bKUNIT_FAIL(_AND_ABORT)?\(|\bKUNIT_EXPECT_USERS\(|\bKUNIT_ASSERT_VFIO_HOLDS_REF\(')
 # Checks that only guard a case's setup (an attach, an allocation, a
@@ -366,7 +796,6 @@ FAILED_AT = re.compile(r'(?:EXPECTATION|ASSERTION) FAILED at \S*?([\w.]+\.c):(\d
 
 def cmd_coverage(src, logs):
 	import glob
-	import os
 	sites = []
 	for path in sorted(glob.glob(os.path.join(src, '*_kunit.c'))) + \
 		    [os.path.join(src, 'vfio_kvm_env.c')]:
@@ -409,17 +838,26 @@ def cmd_coverage(src, logs):
 
 
 def main(argv):
-	if len(argv) >= 3 and argv[0] == 'coverage':
-		return cmd_coverage(argv[1], argv[2:])
-	if len(argv) == 6 and argv[0] == 'modules':
-		return cmd_modules(argv[1], argv[2], int(argv[3]), argv[4], argv[5])
-	if len(argv) == 3 and argv[0] == 'killed':
-		return cmd_killed(argv[1], argv[2])
-	if len(argv) >= 3 and argv[0] == 'run':
-		return cmd_run(argv[1], argv[2], argv[3:])
-	if len(argv) == 5 and argv[0] == 'check':
-		return cmd_check(*argv[1:])
-	print(__doc__ or 'usage: see the header of ' + sys.argv[0], file=sys.stderr)
+	cmd, args = (argv[0], argv[1:]) if argv else ('', [])
+	if cmd == 'run' and len(args) == 1:
+		return cmd_run(args[0])
+	if cmd == 'check' and len(args) == 4:
+		return cmd_check(*args)
+	if cmd == 'killed' and len(args) >= 4:
+		return cmd_killed(args[0], args[1], args[2], args[3], args[4:])
+	if cmd == 'rejected' and len(args) == 2:
+		return cmd_rejected(*args)
+	if cmd == 'history' and len(args) == 2:
+		return cmd_history(*args)
+	if cmd == 'soak' and args:
+		return cmd_soak(args)
+	if cmd == 'modules' and len(args) == 6:
+		return cmd_modules(args[0], args[1], int(args[2]), args[3], args[4], int(args[5]))
+	if cmd == 'merge' and args:
+		return cmd_merge(args[0], args[1:])
+	if cmd == 'coverage' and len(args) >= 2:
+		return cmd_coverage(args[0], args[1:])
+	print('usage: see the header of ' + sys.argv[0], file=sys.stderr)
 	return 2
 
 

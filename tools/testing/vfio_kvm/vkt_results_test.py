@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+#
+# The judge's own test: every directory of judge-tests/ is a recorded run
+# (guest logs, the kernel's case list, a manifest) with the judge command
+# it is given (args) and the verdict it must get (expect):
+#
+#	status N		the judge's exit status
+#	REGEX			a line the judge must print
+#	!REGEX			a line it must not print
+#
+# Prints a line per fixture and ends with "N passed, N failed".  Needs
+# kunit.py's parser: VKT_KUNIT_DIR=<kernel tree>/tools/testing/kunit.
+
+import contextlib
+import io
+import os
+import re
+import shlex
+import sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
+import vkt_results  # noqa: E402
+
+
+def run_fixture(path):
+	with open(os.path.join(path, 'args')) as f:
+		args = shlex.split(f.read())
+	expect = [l.rstrip('\n') for l in open(os.path.join(path, 'expect'))
+		  if l.strip() and not l.startswith('#')]
+	out = io.StringIO()
+	cwd = os.getcwd()
+	os.chdir(path)
+	try:
+		with contextlib.redirect_stdout(out):
+			status = vkt_results.main(args)
+	except Exception as e:	# a crash of the judge is a failed fixture
+		status = 'exception %r' % e
+	finally:
+		os.chdir(cwd)
+	text = out.getvalue()
+	lines = text.splitlines()
+	wrong = []
+	for e in expect:
+		if e.startswith('status '):
+			if str(status) != e.split()[1]:
+				wrong.append('exit status %s, expected %s' % (status, e.split()[1]))
+		elif e.startswith('!'):
+			if any(re.search(e[1:], l) for l in lines):
+				wrong.append('printed /%s/' % e[1:])
+		elif not any(re.search(e, l) for l in lines):
+			wrong.append('did not print /%s/' % e)
+	return wrong, text
+
+
+def main():
+	root = os.path.join(here, 'judge-tests')
+	passed = failed = 0
+	for name in sorted(os.listdir(root)):
+		path = os.path.join(root, name)
+		if not os.path.isdir(path):
+			continue
+		wrong, text = run_fixture(path)
+		if wrong:
+			failed += 1
+			print('FAIL %s: %s' % (name, '; '.join(wrong)))
+			print('  ' + text.replace('\n', '\n  ').rstrip())
+		else:
+			passed += 1
+			print('ok   %s' % name)
+	print('%d passed, %d failed' % (passed, failed))
+	return 1 if failed else 0
+
+
+if __name__ == '__main__':
+	sys.exit(main())
