@@ -131,7 +131,8 @@ else
 fi
 say "guest log: $log (QEMU exit status $qemu_rc)"
 
-python3 "$here/vkt_results.py" modules "$here/expected.txt" "$log" "$REPEAT" \
+VKT_KUNIT_DIR="$tree/tools/testing/kunit" \
+	python3 "$here/vkt_results.py" modules "$here/expected.txt" "$log" "$REPEAT" \
 	"$expect_as" "$LOCKDEP" "$qemu_rc"
 exit
 }

@@ -161,9 +161,12 @@ run_boots() {
 		part="$rec.boot$i.json"
 		rm -f "$build/test.log"
 		set +e
-		(cd "$tree" && "${kunit[@]}" "${exec_args[@]}" "--json=$part" ${boots[$i]:+"${boots[$i]}"})
-		rc=$?
+		(cd "$tree" && "${kunit[@]}" "${exec_args[@]}" "--json=$part" ${boots[$i]:+"${boots[$i]}"}) |
+			tee "$rec.boot$i.out"
+		rc=${PIPESTATUS[0]}
 		set -e
+		# kunit.py says so when it stopped a guest at its timeout
+		! grep -q 'timed out after' "$rec.boot$i.out" || rc=124
 		cp "$build/test.log" "$rec.boot$i.log" 2>/dev/null || : > "$rec.boot$i.log"
 		cat "$rec.boot$i.log" >> "$guest_log"
 		printf 'boot\t%s\t%s\t%s\n' "${boots[$i]:-*}" "$(basename "$rec").boot$i.log" \

@@ -12,8 +12,9 @@
 #
 # A run record is what run.sh leaves beside RESULTS.json: RESULTS.boots,
 # a manifest of the boots (the kunit.py filter glob, the boot's guest log,
-# kunit.py's exit status), and RESULTS.cases, every case of the kernel's
-# suites as the kernel lists them (kunit.action=list).
+# kunit.py's exit status, 124 when kunit.py stopped a hung guest), and
+# RESULTS.cases, every case of the kernel's suites as the kernel lists them
+# (kunit.action=list).
 #
 #   vkt_results.py run RECORD
 #       the cases that did not pass, the cases that never ran, reports and
@@ -263,10 +264,6 @@ def walk(test, boot, prefix=''):
 			continue
 		status = {S.SUCCESS: 'PASS', S.SKIPPED: 'SKIP'}.get(sub.status, 'FAIL')
 		leaf = Leaf(name, status, sub.log, boot)
-		if status == 'SKIP':
-			# "ok 1 name # SKIP reason": kunit_parser keeps no reason
-			leaf.reason = next((l.strip() for l in reversed(sub.log)
-					    if l.strip().startswith('# ') and 'SKIP' not in l), '')
 		said = [m.group(1) for m in (SAID_SKIP.match(l.strip()) for l in sub.log) if m]
 		if said:
 			# 6.1 prints a skipped parameter as "ok": the suites
@@ -278,15 +275,19 @@ def walk(test, boot, prefix=''):
 	return leaves, crashed
 
 
-def skip_reason(lines, leaf):
-	"""The reason of "ok N name # SKIP reason" in the raw log."""
-	last = leaf.name.rsplit('.', 1)[-1]
-	pat = re.compile(r'^\s*ok \d+ (- )?' + re.escape(last) + r' # SKIP ?(.*)$')
+def skip_reasons(lines, leaves):
+	"""The reasons of "ok N name # SKIP reason", which kunit.py does not
+	keep: the n-th skipped leaf of a name has the n-th such line."""
+	said = {}
 	for line in lines:
-		m = pat.match(line)
+		m = re.match(r'^\s*ok \d+ (- )?(\S+) # SKIP ?(.*)$', line)
 		if m:
-			return m.group(2).strip()
-	return ''
+			said.setdefault(m.group(2), []).append(m.group(3).strip())
+	for leaf in leaves:
+		if leaf.status == 'SKIP' and not leaf.reason:
+			reasons = said.get(leaf.name.rsplit('.', 1)[-1])
+			if reasons:
+				leaf.reason = reasons.pop(0)
 
 
 def judge_boot(run, lines, glob, cases, boot, rc=0):
@@ -306,9 +307,7 @@ def judge_boot(run, lines, glob, cases, boot, rc=0):
 		return
 	run.seen_ktap = True
 	leaves, crashed = walk(test, boot)
-	for leaf in leaves:
-		if leaf.status == 'SKIP' and not leaf.reason:
-			leaf.reason = skip_reason(lines, leaf)
+	skip_reasons(lines, leaves)
 	run.leaves += leaves
 
 	# every case the kernel lists must have printed its result
@@ -350,8 +349,11 @@ def judge_boot(run, lines, glob, cases, boot, rc=0):
 				m.name.endswith('.' + err.split(':')[0]) for m in run.missing)):
 			continue
 		run.problems.append('kunit.py: ' + err)
-	if rc not in (0, 1):
-		run.problems.append('boot %d%s: kunit.py exited with status %d (timeout, or the guest died): %s' %
+	if rc == 124:
+		run.problems.append('boot %d%s: the guest hung: kunit.py stopped it at its timeout; the kernel printed last: %s' %
+				    (boot, ' (' + glob + ')' if glob else '', words))
+	elif rc not in (0, 1):
+		run.problems.append('boot %d%s: kunit.py exited with status %d: %s' %
 				    (boot, ' (' + glob + ')' if glob else '', rc, words))
 
 	# kernel reports: each must be accounted for by a case that failed
