@@ -35,7 +35,8 @@
 #   vkt_results.py soak RECORD...
 #       per case, in how many runs it passed, failed, skipped or never ran
 #   vkt_results.py modules EXPECTED GUEST.log REPEAT KERNEL LOCKDEP QEMU_RC
-#       the verdict of module-check.sh's guest
+#       the verdict of module-check.sh's guest (QEMU_RC: QEMU's exit status,
+#       124 if it was stopped at its time limit, 125 after a panic)
 #   vkt_results.py history RECORD FILE
 #       append each case's outcome in RECORD to FILE (for killed)
 #   vkt_results.py merge RESULTS.json PART.json...
@@ -174,7 +175,11 @@ def find_reports(lines, boot=0):
 			continue
 		block = [line]
 		for nxt in lines[i + 1:i + 80]:
-			if nxt.strip().startswith(REPORTS):
+			# a WARN's own message ("refcount_t: underflow; ...")
+			# comes before its "WARNING: CPU:" line, and is one
+			# report with it
+			if nxt.strip().startswith(REPORTS) and not (
+					len(block) == 1 and nxt.startswith('WARNING: CPU:')):
 				break
 			block.append(nxt)
 			if REPORT_END.search(nxt):
@@ -751,8 +756,10 @@ def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc):
 				': ' + (ours or every)[0] if every else '')))
 	# every report in the whole log, but the self-tests' deliberate ones
 	reports = [r for r in find_reports(lines) if not r.exempt()]
+	heads = list(dict.fromkeys(re.sub(r'\[#\d+\]|[0-9a-f]{8,}', '', r.headline)[:100]
+				   for r in reports))
 	checks.append(('no WARN, BUG, oops, panic or lockdep report in the guest log',
-		       not reports, '; '.join(r.headline[:100] for r in reports[:3]) +
+		       not reports, '; '.join(heads[:3]) +
 		       (' (%d reports)' % len(reports) if reports else '')))
 	# the report capture's self-tests, loaded last as a module: all pass
 	text = section(lines, 'vkt: self-tests begin', 'vkt: self-tests end')
@@ -774,9 +781,10 @@ def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc):
 						    '; ' + bad[0] if bad else '')))
 	ended = 'vkt: done' in lines and qemu_rc == 0
 	checks.append(('the guest ran to its end and QEMU exited cleanly', ended,
-		       '' if ended else '(QEMU exit status %d%s; the kernel printed last: %s)' %
-		       (qemu_rc, ', guest panic (pvpanic)' if qemu_rc == 1 else
-			', killed after its timeout' if qemu_rc == 124 else '',
+		       '' if ended else '(%s; the kernel printed last: %s)' %
+		       ({124: 'QEMU stopped: the guest did not end within its time',
+			 125: 'QEMU stopped: the guest panicked and did not end'}.get(
+			       qemu_rc, 'QEMU exit status %d' % qemu_rc),
 			last_words(lines))))
 	for name, ok, detail in checks:
 		print('  %-4s %s %s' % ('ok' if ok else 'FAIL', name, detail))
