@@ -490,6 +490,10 @@ def cmd_check(expected, record, kernel, lockdep):
 		met += ok
 		missed += not ok
 		detail = c.why() if c.status != 'PASS' else ''
+		m = pattern.search(c.text()) if ok and pattern else None
+		if m:
+			# the reason it met: what the pattern matched
+			detail = excerpt(c.text(), m, 120)
 		if not ok and why:
 			detail = why + (detail if not why.startswith('never') else '')
 		print('  %-58s %-4s %-7s %s%s' % (c.name, want, c.status.lower(),
