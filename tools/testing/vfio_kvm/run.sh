@@ -151,7 +151,9 @@ cp "$cases" "$prefix.cases" 2>/dev/null || rm -f "$prefix.cases"
 # Boot once per filter glob; the record ($1.boots) names the boots' logs
 # and kunit.py's exit status, the case list and kunit.py's parser.
 run_boots() {
-	local rec=$1 i rc part boots=($BOOTS)
+	local rec=$1 i rc part boots
+	# split, but never expand: the globs are kunit.py's
+	read -ra boots <<< "$BOOTS"
 	[ ${#boots[@]} -gt 0 ] || boots=("")
 	printf 'kunit\t%s\ncases\t%s\n' "$tree/tools/testing/kunit" \
 		"$(basename "$prefix").cases" > "$rec.boots"
@@ -181,7 +183,7 @@ if [ "$SOAK" -gt 0 ]; then
 	for k in $(seq "$SOAK"); do
 		say "soak: run $k of $SOAK"
 		run_boots "$prefix.soak$k" > "$prefix.soak$k.out" 2>&1 || true
-		python3 "$here/vkt_results.py" run "$prefix.soak$k.boots" | tail -1
+		python3 "$here/vkt_results.py" run "$prefix.soak$k.boots" | tail -1 || true
 		records+=("$prefix.soak$k.boots")
 	done
 	echo "guest logs: $prefix.soak*.boot*.log"
@@ -192,7 +194,8 @@ if [ "$SOAK" -gt 0 ]; then
 			python3 "$here/vkt_results.py" history "$r" "$CACHE/results/history/$KVER.txt"
 		done
 	fi
-	python3 "$here/vkt_results.py" soak "${records[@]}"
+	python3 "$here/vkt_results.py" soak "$here/expected.txt" \
+		"${KSRC:+ksrc}${KSRC:-$KVER${KERNEL_PATCHES:+-patched}}" "$LOCKDEP" "${records[@]}"
 	exit
 fi
 run_boots "$prefix"

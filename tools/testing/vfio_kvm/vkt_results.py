@@ -32,8 +32,11 @@
 #       a run that must be rejected (a kernel patched to panic): the judge
 #       fails it, names the cases that never ran and what the kernel last
 #       printed matches PATTERN; exit 1 if the judge would have accepted it
-#   vkt_results.py soak RECORD...
-#       per case, in how many runs it passed, failed, skipped or never ran
+#   vkt_results.py soak EXPECTED KERNEL LOCKDEP RECORD...
+#       per case, in how many runs it passed, failed, skipped or never ran,
+#       and the results that are not what expected.txt says; exit 1 if a
+#       case had more than one outcome, did not always run, or was not as
+#       expected
 #   vkt_results.py modules EXPECTED GUEST.log REPEAT KERNEL LOCKDEP QEMU_RC
 #       the verdict of module-check.sh's guest (QEMU_RC: QEMU's exit status,
 #       124 if it was stopped at its time limit, 125 after a panic)
@@ -596,13 +599,20 @@ def cmd_history(record, path):
 	return 0
 
 
-def cmd_soak(records):
+def cmd_soak(expected, kernel, lockdep, records):
+	"""Each case's outcomes over repeated runs of one kernel, and the
+	results that are not what expected.txt says."""
+	rows = load_expected(expected)
 	table = {}
 	order = []
-	bad_runs = 0
+	unexpected = bad_runs = 0
 	for rec in records:
 		run = judge_record(rec)
-		bad_runs += not run.ok()
+		misses = [c for c in run.all()
+			  if not meets(c, *expected_for(rows, kernel, lockdep, c.name)[:2])[0]]
+		misses += run.problems + run.reports
+		unexpected += len(misses)
+		bad_runs += bool(misses)
 		for c in run.all():
 			if c.name not in table:
 				table[c.name] = {'PASS': 0, 'FAIL': 0, 'SKIP': 0, 'MISSING': 0}
@@ -616,9 +626,11 @@ def cmd_soak(records):
 		print('  %-58s %5d %5d %5d %7d%s' % (name, t['PASS'], t['FAIL'], t['SKIP'], t['MISSING'],
 						    '' if max(t.values()) == len(records) else '  FLAKY'))
 	flaky = sum(1 for n in order if max(table[n].values()) != len(records))
-	print('%d runs, %d cases, %d with more than one outcome, %d runs the judge failed' %
-	      (len(records), len(order), flaky, bad_runs))
-	return 0
+	missing = sum(1 for n in order if table[n]['MISSING'])
+	print('%d runs, %d cases, %d with more than one outcome, %d that did not always run, '
+	      '%d results not as expected.txt says (in %d runs)' %
+	      (len(records), len(order), flaky, missing, unexpected, bad_runs))
+	return 1 if flaky or missing or unexpected else 0
 
 
 def cmd_merge(out, parts):
@@ -863,8 +875,8 @@ def main(argv):
 		return cmd_rejected(*args)
 	if cmd == 'history' and len(args) == 2:
 		return cmd_history(*args)
-	if cmd == 'soak' and args:
-		return cmd_soak(args)
+	if cmd == 'soak' and len(args) >= 4:
+		return cmd_soak(args[0], args[1], args[2], args[3:])
 	if cmd == 'modules' and len(args) == 6:
 		return cmd_modules(args[0], args[1], int(args[2]), args[3], args[4], int(args[5]))
 	if cmd == 'merge' and args:
