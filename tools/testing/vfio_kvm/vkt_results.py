@@ -232,11 +232,33 @@ class Run:
 		       and not self.problems and not self.reports
 
 
+KTAP_LINE = re.compile(r'^\s*(KTAP version \d+|TAP version \d+|# Subtest: |1\.\.\d+|'
+		       r'(not )?ok \d+ )')
+
+
+def mend_headers(lines):
+	"""KUnit prints a subtest's "KTAP version 1" and "# Subtest: name" in
+	two printk records, and another CPU's line can fall between them
+	("input: AT Raw Set 2 keyboard ..." did, on 6.1), which kunit.py then
+	misreads as a subtest without a header: numbers shift and the rest of
+	the suite goes missing.  Move such lines before the header."""
+	out = list(lines)
+	for i, line in enumerate(out):
+		if not re.match(r'^\s*KTAP version \d+$', line):
+			continue
+		for j in range(i + 1, min(i + 6, len(out))):
+			if KTAP_LINE.match(out[j]):
+				if out[j].strip().startswith('# Subtest: ') and j > i + 1:
+					out[i:j] = out[i + 1:j] + [line]
+				break
+	return out
+
+
 def parse_ktap(lines):
 	"""kunit.py's parse of a KTAP stream, and the errors it found."""
 	kunit_sink.seek(0)
 	kunit_sink.truncate()
-	test = kunit_parser.parse_run_tests(lines)
+	test = kunit_parser.parse_run_tests(mend_headers(lines))
 	errors = []
 	for line in kunit_sink.getvalue().splitlines():
 		m = re.search(r'\[ERROR\] Test: (.*)$', line)
