@@ -219,7 +219,6 @@ class Run:
 		self.problems = []	# what fails the run outside a case's result
 		self.reports = []	# unaccounted kernel reports
 		self.seen_ktap = False
-		self.boots = 0
 
 	def all(self):
 		return self.leaves + self.missing
@@ -322,7 +321,6 @@ def skip_reasons(lines, leaves):
 
 def judge_boot(run, lines, glob, cases, boot, rc=0):
 	"""Add one boot's results to @run."""
-	run.boots += 1
 	test, errors = parse_ktap(lines)
 	S = kunit_parser.TestStatus
 	words = last_words(lines)
@@ -752,7 +750,6 @@ def module_results(lines, run_no, rows, kernel, lockdep, run):
 			bad.append('load %d: %s: no KTAP in its results' % (run_no, suite))
 			continue
 		for c in sub.leaves:
-			c.name = c.name
 			want, pattern, _ = expected_for(rows, kernel, lockdep, c.name)
 			ok, why = meets(c, want, pattern)
 			if not ok:
