@@ -113,6 +113,21 @@ static struct file *vkt_race_cdev_open(struct vkt_race *r, unsigned int i,
  * race_opens opens, and more, up to ten times as many, until one of them
  * saw the VM: a race in which no open ever met KVM showed nothing.
  */
+static bool vkt_race_opener_goes_on(struct vkt_race *r, unsigned int i)
+{
+	if (READ_ONCE(r->stop))
+		return false;
+	return i < race_opens || (!r->opens_with_kvm && i < 10 * race_opens);
+}
+
+/* race_attaches cycles, and more until the opener is done. */
+static bool vkt_race_attacher_goes_on(struct vkt_race *r, unsigned int i)
+{
+	if (READ_ONCE(r->stop))
+		return false;
+	return i < race_attaches || !READ_ONCE(r->opener_done);
+}
+
 static int vkt_race_opener(void *data)
 {
 	struct vkt_race *r = data;
@@ -127,8 +142,7 @@ static int vkt_race_opener(void *data)
 		WRITE_ONCE(r->opener_done, true);
 		return ret;
 	}
-	for (i = 0; !READ_ONCE(r->stop) && (i < race_opens ||
-		    (!r->opens_with_kvm && i < 10 * race_opens)); i++) {
+	for (i = 0; vkt_race_opener_goes_on(r, i); i++) {
 		if (r->dev->path == VKT_PATH_CDEV)
 			file = vkt_race_cdev_open(r, i, deadline);
 		else
@@ -150,7 +164,6 @@ static int vkt_race_opener(void *data)
 	return 0;
 }
 
-/* race_attaches cycles, and more until the opener is done. */
 static int vkt_race_attacher(void *data)
 {
 	struct vkt_race *r = data;
@@ -162,8 +175,7 @@ static int vkt_race_attacher(void *data)
 	ret = vkt_env_enter(env, VKT_ATTACHER);
 	if (ret)
 		return ret;
-	for (i = 0; (i < race_attaches || !READ_ONCE(r->opener_done)) &&
-		    !READ_ONCE(r->stop); i++) {
+	for (i = 0; vkt_race_attacher_goes_on(r, i); i++) {
 		ret = vkt_vm_create_kvfio(r->vm);
 		if (!ret && r->dev->path == VKT_PATH_CDEV) {
 			file = vkt_race_take(r);
