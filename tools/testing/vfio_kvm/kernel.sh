@@ -102,7 +102,12 @@ vkt_apply_patches() {
 			return 2
 		fi
 		echo "$p" >> "$tree/.vkt-patches"
-		patch -d "$tree" -p1 -N -F0 -s < "$p"
+		if ! patch -d "$tree" -p1 -N -F0 -s < "$p"; then
+			# a patch that changes a file twice can pass the dry run
+			echo "run.sh: error: $p failed to apply to $tree" >&2
+			vkt_revert_patches "$tree"
+			return 2
+		fi
 		say "applied ${p##*/}"
 	done
 }
