@@ -950,6 +950,29 @@ int vkt_vm_destroyed(struct vkt_vm *vm)
 	return d_unhashed(vm->debugfs) || d_really_is_negative(vm->debugfs);
 }
 
+/*
+ * The module whose code the VM's destruction calls, as KVM names it: the
+ * owner of the VM file's operations (kvm_init() gives the vendor module,
+ * kvm_amd or kvm_intel, or on arm64 KVM itself).  NULL when it is built in,
+ * when no module can be unloaded, or when the VM is fake.
+ */
+struct module *vkt_vm_vendor_module(struct vkt_vm *vm)
+{
+	if (!IS_ENABLED(CONFIG_MODULE_UNLOAD) || !vm->vm_file)
+		return NULL;
+	return vm->vm_file->f_op->owner;
+}
+
+/* The references that keep @mod from being unloaded. */
+unsigned int vkt_module_refcount(struct module *mod)
+{
+#ifdef CONFIG_MODULE_UNLOAD
+	return module_refcount(mod);
+#else
+	return 0;
+#endif
+}
+
 static void vkt_vm_destroy(struct vkt_vm *vm)
 {
 	if (vm->real) {

@@ -153,6 +153,8 @@ int vkt_vm_create_kvfio(struct vkt_vm *vm);
 void vkt_vm_release_kvfio(struct vkt_vm *vm);
 void vkt_vm_close(struct vkt_vm *vm);
 int vkt_vm_destroyed(struct vkt_vm *vm);
+struct module *vkt_vm_vendor_module(struct vkt_vm *vm);
+unsigned int vkt_module_refcount(struct module *mod);
 unsigned int vkt_vm_users(struct vkt_vm *vm);
 const char *vkt_vm_kind(struct vkt_vm *vm);
 

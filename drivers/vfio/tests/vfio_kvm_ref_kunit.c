@@ -13,6 +13,7 @@
  */
 #include <linux/iommu.h>
 #include <linux/kvm_host.h>
+#include <linux/module.h>
 #include <linux/platform_device.h>
 
 #include "vfio_kvm_env.h"
@@ -342,20 +343,19 @@ static void vfio_kvm_ref_dev_set_shared(struct kunit *test)
 }
 
 /*
- * The VM fd and the kvm-vfio device are closed while the device is open:
- * VFIO's reference is the last, and its last close destroys the VM, with
- * VFIO's locks held (the scenario of commit 51cdc8bc120e).
+ * Open the device of a real VM's group, then close the kvm-vfio device and
+ * the VM fd, as a VMM that exits does: VFIO's reference is the VM's last.
+ * Returns the device file, or NULL when the VM was destroyed all the same
+ * (the case has failed, and the suite is wedged: the driver still points
+ * at the freed VM).
  */
-static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
+static struct file *vkt_ref_leave_vm_to_vfio(struct kunit *test,
+					     struct vkt_dev *dev,
+					     struct vkt_vm *vm)
 {
-	struct vkt_env *env = vkt_env_create(test);
-	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
-	struct vkt_vm *vm = vkt_vm_create(env);
 	unsigned int base;
 	struct file *file;
 
-	if (!vm->real)
-		vkt_skip(test, "needs a real VM: a fake one is never destroyed");
 	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
 	base = vkt_vm_users(vm);
 	file = vkt_ref_open(test, dev, base);
@@ -367,9 +367,29 @@ static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
 		/* the driver still has device->kvm: closing would use it */
 		vkt_set_wedged("a VM was destroyed while an open vfio device still pointed at it");
 		KUNIT_FAIL(test, "kvm_destroy_vm() ran when the VM fd and the kvm-vfio device were closed, while the device was open: VFIO did not hold its reference until the last close (device left open: closing it would use the freed VM)");
-		return;
+		return NULL;
 	}
 	dev->mock->min_users = 1;
+	return file;
+}
+
+/*
+ * The VM fd and the kvm-vfio device are closed while the device is open:
+ * VFIO's reference is the last, and its last close destroys the VM, with
+ * VFIO's locks held (the scenario of commit 51cdc8bc120e).
+ */
+static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
+{
+	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_vm *vm = vkt_vm_create(env);
+	struct file *file;
+
+	if (!vm->real)
+		vkt_skip(test, "needs a real VM: a fake one is never destroyed");
+	file = vkt_ref_leave_vm_to_vfio(test, dev, vm);
+	if (!file)
+		return;
 	KUNIT_EXPECT_USERS(test, vm, 1U,
 			   "with only the open device left holding the VM");
 
@@ -383,6 +403,95 @@ static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
 				    "the last VFIO close dropped the last reference but kvm_destroy_vm() did not run");
 	}
 	vm->kvm = NULL;	/* freed */
+}
+
+/*
+ * module-check's demonstration of what the rule below prevents: the case
+ * holds the VM that only VFIO keeps for up to hold_for_unload seconds, and
+ * says so, for the guest to try "rmmod kvm_amd" meanwhile; writing
+ * "unloaded" or "refused" to release_hold ends the hold.  The guest tells:
+ * the case runs in the suite module's init, inside the module notifier
+ * chain, and cannot watch for the unload itself.
+ */
+static unsigned int hold_for_unload;
+module_param(hold_for_unload, uint, 0444);
+MODULE_PARM_DESC(hold_for_unload,
+	"Seconds vfio_kvm_ref_pins_vendor_module holds a VM only VFIO keeps, for the vendor module to be unloaded under it (0: no hold)");
+
+static DECLARE_COMPLETION(vkt_hold_released);
+static bool vkt_hold_unloaded;
+
+static int vkt_release_hold(const char *val, const struct kernel_param *kp)
+{
+	WRITE_ONCE(vkt_hold_unloaded, sysfs_streq(val, "unloaded"));
+	complete(&vkt_hold_released);
+	return 0;
+}
+
+static const struct kernel_param_ops vkt_release_hold_ops = {
+	.set = vkt_release_hold,
+};
+module_param_cb(release_hold, &vkt_release_hold_ops, NULL, 0200);
+MODULE_PARM_DESC(release_hold,
+	"End a hold_for_unload hold: \"unloaded\" (the vendor module is gone) or \"refused\"");
+
+/* Hold for the unload of @vendor; returns whether it was unloaded. */
+static bool vkt_hold_for_unload(struct kunit *test, struct module *vendor)
+{
+	WRITE_ONCE(vkt_hold_unloaded, false);
+	reinit_completion(&vkt_hold_released);
+	kunit_info(test, "holding a VM only VFIO keeps for up to %u s: unload %s now\n",
+		   hold_for_unload, module_name(vendor));
+	if (!wait_for_completion_timeout(&vkt_hold_released,
+					 hold_for_unload * HZ)) {
+		kunit_info(test, "nobody ended the hold in %u s\n", hold_for_unload);
+		return false;
+	}
+	return READ_ONCE(vkt_hold_unloaded);
+}
+
+/*
+ * While VFIO holds a VM, the module that will destroy it stays loaded:
+ * kvm_destroy_vm() calls into the vendor module (kvm_amd, kvm_intel),
+ * which only the VM's files pinned, and the VMM has closed them all.
+ * Whatever VFIO holds the VM by must keep that module from being unloaded
+ * until its last close.
+ */
+static void vfio_kvm_ref_pins_vendor_module(struct kunit *test)
+{
+	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_vm *vm = vkt_vm_create(env);
+	char name[MODULE_NAME_LEN];
+	unsigned int pinned, after;
+	struct module *vendor;
+	struct file *file;
+
+	if (!vm->real)
+		vkt_skip(test, "needs a real VM: a fake one has no vendor module");
+	vendor = vkt_vm_vendor_module(vm);
+	if (!vendor)
+		vkt_skip(test, "the vendor KVM module is built in: nothing can unload it");
+	file = vkt_ref_leave_vm_to_vfio(test, dev, vm);
+	if (!file)
+		return;
+
+	strscpy(name, module_name(vendor), sizeof(name));
+	pinned = vkt_module_refcount(vendor);
+	if (hold_for_unload && vkt_hold_for_unload(test, vendor)) {
+		/* @vendor is gone: the close shows what that does */
+		KUNIT_FAIL(test, "%s was unloaded while VFIO alone held a VM (its refcount was %u; release_hold=unloaded): the device's last close now calls kvm_destroy_vm() into the unloaded module",
+			   name, pinned);
+		vkt_dev_close(dev, file);
+		vm->kvm = NULL;	/* freed */
+		return;
+	}
+	vkt_dev_close(dev, file);
+	vm->kvm = NULL;	/* freed */
+	after = vkt_module_refcount(vendor);
+	KUNIT_EXPECT_GT_MSG(test, pinned, after,
+			    "%s refcount %u while VFIO alone held a VM, %u once the device's last close destroyed it: nothing kept the module that kvm_destroy_vm() calls into from being unloaded",
+			    name, pinned, after);
 }
 
 static const bool vkt_second_attached[] = { false, true };
@@ -496,6 +605,7 @@ static struct kunit_case vfio_kvm_ref_cases[] = {
 	KUNIT_CASE_PARAM(vfio_kvm_ref_dying_vm, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_dev_set_shared, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_last_close_destroys_vm, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_ref_pins_vendor_module, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_cdev_second_bind, vkt_second_gen_params),
 	KUNIT_CASE(vfio_kvm_ref_group_cdev_exclusive),
 	{}

@@ -7,11 +7,14 @@
 # REPEAT times, then checks that nothing was left behind: kmemleak, fds in
 # the kthreads' files table, vfio devices, iommu groups and platform
 # devices in sysfs, and that kvm and vfio unload; then the report capture's
-# self-tests as a module (their deliberate reports come last).
+# self-tests as a module (their deliberate reports come last).  Before it,
+# a boot of its own shows what unloading kvm_amd while VFIO alone holds a
+# VM does (module-check.vendor_unload in expected.txt).
 #
 # Environment: KVER (6.12), CACHE, REPEAT (20), LOCKDEP (y), KERNEL_PATCHES
-# (applied for the run, as for run.sh; the cases' expectations are then
-# those of EXPECT_AS in expected.txt, default: every case passes).
+# (applied for the run, as for run.sh), EXPECT_AS: the kernel's name in
+# expected.txt (modules-KVER, with patches modules-KVER-patched: there,
+# every case must pass).
 # Exit status: 0 every check passed, 1 a check failed, 2 setup failure.
 # Ends with "N passed, N failed".
 
@@ -55,7 +58,10 @@ if [ ${#patches[@]} -gt 0 ]; then
 	vkt_apply_patches "$tree" "${patches[@]}" || exit 2
 	trap 'vkt_revert_patches "$tree"' EXIT
 fi
-expect_as=${EXPECT_AS:-$KVER${patches:+-patched}}
+# expected.txt knows the module kernels as modules-<kver> (with patches:
+# modules-<kver>-patched, where every case must pass), a matrix line by
+# its name
+expect_as=${EXPECT_AS:-modules-$KVER${patches:+-patched}}
 
 build="$CACHE/build/$KVER-modules-lockdep-$LOCKDEP"
 out="$CACHE/results/module-check-$KVER"
@@ -98,46 +104,58 @@ sed "s/@REPEAT@/$REPEAT/" "$here/module-check.init" > "$root/init"
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$build/initramfs.cpio.gz"
 
-say "booting the guest: load, $REPEAT unload/reload cycles, leak checks"
-log="$out/guest.log"
-# A panic ends the guest at once: panic=-1 reboots, and -no-reboot turns
+# A panic ends a guest at once: panic=-1 reboots, and -no-reboot turns
 # that into an exit.  A kernel that panics again on its way to the reboot
 # (one that panicked at its final reboot spun at 100% CPU) is caught on
 # the console: 20 s after "Kernel panic" QEMU is stopped, status 125.
-# Everything else has 1200 s, status 124.
-qemu-system-x86_64 -nodefaults -m 1024 -cpu max -smp 2 \
-	-bios qboot.rom -kernel "$build/arch/x86/boot/bzImage" \
-	-initrd "$build/initramfs.cpio.gz" \
-	-append "console=ttyS0 panic=-1 kmemleak=on" \
-	-no-reboot -nographic -serial stdio < /dev/null > "$log" 2>&1 &
-qemu=$!
-panicked=
-for _ in $(seq 1200); do
-	kill -0 $qemu 2>/dev/null || break
-	sleep 1
-	if [ -z "$panicked" ] && grep -q 'Kernel panic - not syncing' "$log"; then
-		panicked=$SECONDS
-		say "the guest panicked"
-	fi
-	[ -z "$panicked" ] || [ $((SECONDS - panicked)) -lt 20 ] || break
-done
-if kill -0 $qemu 2>/dev/null; then
-	kill $qemu
-	wait $qemu || true
-	if [ -n "$panicked" ]; then
-		qemu_rc=125
-		say "QEMU stopped: the guest panicked $((SECONDS - panicked)) s ago and did not end"
+# Past its time limit it is stopped too, status 124.
+boot_guest() {	# log, time limit (s), kernel command line: sets qemu_rc
+	local log=$1 limit=$2 append=$3 qemu panicked=
+	qemu-system-x86_64 -nodefaults -m 1024 -cpu max -smp 2 \
+		-bios qboot.rom -kernel "$build/arch/x86/boot/bzImage" \
+		-initrd "$build/initramfs.cpio.gz" \
+		-append "console=ttyS0 panic=-1 $append" \
+		-no-reboot -nographic -serial stdio < /dev/null > "$log" 2>&1 &
+	qemu=$!
+	for _ in $(seq "$limit"); do
+		kill -0 $qemu 2>/dev/null || break
+		sleep 1
+		if [ -z "$panicked" ] && grep -q 'Kernel panic - not syncing' "$log"; then
+			panicked=$SECONDS
+			say "the guest panicked"
+		fi
+		[ -z "$panicked" ] || [ $((SECONDS - panicked)) -lt 20 ] || break
+	done
+	if kill -0 $qemu 2>/dev/null; then
+		kill $qemu
+		wait $qemu || true
+		if [ -n "$panicked" ]; then
+			qemu_rc=125
+			say "QEMU stopped: the guest panicked $((SECONDS - panicked)) s ago and did not end"
+		else
+			qemu_rc=124
+			say "QEMU stopped: the guest did not end within $limit s"
+		fi
 	else
-		qemu_rc=124
-		say "QEMU stopped: the guest did not end within 1200 s"
+		wait $qemu && qemu_rc=0 || qemu_rc=$?
 	fi
-else
-	wait $qemu && qemu_rc=0 || qemu_rc=$?
-fi
-say "guest log: $log (QEMU exit status $qemu_rc)"
+	say "guest log: $log (QEMU exit status $qemu_rc)"
+}
+
+# First, on its own boot, what unloading the vendor module while VFIO
+# alone holds a VM does (on a kernel with the bug: an oops, and oops=panic
+# ends the boot there)
+say "booting the guest: kvm_amd unloaded while VFIO holds a VM"
+demo_log="$out/demo.log"
+boot_guest "$demo_log" 300 "oops=panic vkt.demo=vendor-unload kunit.filter_glob=vfio_kvm_ref.vfio_kvm_ref_pins_vendor_module"
+demo_rc=$qemu_rc
+
+say "booting the guest: load, $REPEAT unload/reload cycles, leak checks"
+log="$out/guest.log"
+boot_guest "$log" 1200 "kmemleak=on"
 
 VKT_KUNIT_DIR="$tree/tools/testing/kunit" \
 	python3 "$here/vkt_results.py" modules "$here/expected.txt" "$log" "$REPEAT" \
-	"$expect_as" "$LOCKDEP" "$qemu_rc"
+	"$expect_as" "$LOCKDEP" "$qemu_rc" "$demo_log" "$demo_rc"
 exit
 }

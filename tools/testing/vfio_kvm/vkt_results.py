@@ -37,9 +37,10 @@
 #       and the results that are not what expected.txt says; exit 1 if a
 #       case had more than one outcome, did not always run, or was not as
 #       expected
-#   vkt_results.py modules EXPECTED GUEST.log REPEAT KERNEL LOCKDEP QEMU_RC
+#   vkt_results.py modules EXPECTED GUEST.log REPEAT KERNEL LOCKDEP QEMU_RC [DEMO.log DEMO_RC]
 #       the verdict of module-check.sh's guest (QEMU_RC: QEMU's exit status,
-#       124 if it was stopped at its time limit, 125 after a panic)
+#       124 if it was stopped at its time limit, 125 after a panic), and of
+#       its demonstration boot (module-check.vendor_unload in EXPECTED)
 #   vkt_results.py history RECORD FILE
 #       append each case's outcome in RECORD to FILE (for killed)
 #   vkt_results.py merge RESULTS.json PART.json...
@@ -762,11 +763,62 @@ def module_results(lines, run_no, rows, kernel, lockdep, run):
 	return bad
 
 
-def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc):
+DEMO = 'module-check.vendor_unload'
+
+
+def vendor_unload(lines, qemu_rc):
+	"""The demonstration boot: the case about the vendor module held a VM
+	only VFIO kept, and the guest tried to unload the vendor module
+	meanwhile.  Its outcome as a case's: PASS (every unload refused, every
+	hold ended cleanly), FAIL (what the kernel did instead), SKIP (the
+	case's reason) or MISSING (no hold), with what it is judged by."""
+	rmmods = [m for m in (re.match(r'^vkt: demo rmmod (\S+): status (\d+) ?(.*)$', l)
+			      for l in lines) if m]
+	reports = [r for r in find_reports(lines) if not r.exempt()]
+	heads = '; '.join(list(dict.fromkeys(r.headline[:100] for r in reports))[:3])
+	sub = Run()
+	text = section(lines, 'vkt: results demo vfio_kvm_ref begin',
+		       'vkt: results demo vfio_kvm_ref end')
+	if text:
+		judge_boot(sub, drop_headless_params(text), '', None, 0)
+	unloaded = [m.group(1) for m in rmmods if m.group(2) == '0']
+	if unloaded:
+		return 'FAIL', '%s was unloaded while VFIO alone held a VM; the device\'s last close then: %s' % (
+			unloaded[0], heads or 'no report')
+	if not rmmods:
+		if sub.leaves and all(c.status == 'SKIP' for c in sub.leaves):
+			return 'SKIP', sub.leaves[0].reason
+		return 'MISSING', 'the case never held a VM for the unload (the kernel printed last: %s)' % \
+			last_words(lines)
+	refused = '%d unloads of %s refused while VFIO alone held a VM (%s)' % (
+		len(rmmods), rmmods[0].group(1), rmmods[0].group(3)[:60])
+	bad = ['%s %s: %s' % (c.name, c.status, c.why()[:80]) for c in sub.leaves
+	       if c.status != 'PASS']
+	if reports:
+		bad.append('the kernel reported ' + heads)
+	if len(sub.leaves) != len(rmmods):
+		bad.append('%d holds for %d case results' % (len(rmmods), len(sub.leaves)))
+	if 'vkt: demo end' not in lines or qemu_rc != 0:
+		bad.append('the boot did not end cleanly (QEMU exit status %d; the kernel printed last: %s)' %
+			   (qemu_rc, last_words(lines)))
+	if bad:
+		return 'FAIL', refused + ', but ' + '; '.join(bad)
+	return 'PASS', refused + '; the last closes destroyed the VMs cleanly'
+
+
+def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc,
+		demo_log=None, demo_rc=0):
 	load_kunit_parser(None)
 	lines = read_lines(log)
 	rows = load_expected(expected)
 	checks = []
+	if demo_log:
+		got, detail = vendor_unload(read_lines(demo_log), demo_rc)
+		want, pattern, _ = expected_for(rows, kernel, lockdep, DEMO)
+		ok = got != 'MISSING' and (want == 'any' or (
+			got == want.upper() and (not pattern or pattern.search(detail))))
+		checks.append(('%s (its own boot): %s, expected %s:' % (DEMO, got.lower(), want),
+			       ok, detail))
 	for line in lines:
 		m = re.match(r'^vkt: check (.*): (PASS|FAIL) ?(.*)$', line)
 		if m:
@@ -915,8 +967,9 @@ def main(argv):
 		return cmd_history(*args)
 	if cmd == 'soak' and len(args) >= 4:
 		return cmd_soak(args[0], args[1], args[2], args[3:])
-	if cmd == 'modules' and len(args) == 6:
-		return cmd_modules(args[0], args[1], int(args[2]), args[3], args[4], int(args[5]))
+	if cmd == 'modules' and len(args) in (6, 8):
+		return cmd_modules(args[0], args[1], int(args[2]), args[3], args[4], int(args[5]),
+				   *(args[6:7] + [int(a) for a in args[7:]]))
 	if cmd == 'merge' and args:
 		return cmd_merge(args[0], args[1:])
 	if cmd == 'coverage' and len(args) >= 2:
