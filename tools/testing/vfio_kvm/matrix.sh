@@ -79,7 +79,7 @@ while read -r name kernel lockdep selftest check boots patches killers pattern; 
 	start=$(date +%s)
 	if [ "$check" = modules ]; then
 		KVER=$kernel LOCKDEP=$lockdep KERNEL_PATCHES=$kp EXPECT_AS=$name \
-			"$here/module-check.sh" | tee "$out/$name.txt"
+			REPEAT=${boots:-${REPEAT:-20}} "$here/module-check.sh" | tee "$out/$name.txt"
 		rc=${PIPESTATUS[0]}
 	else
 		KVER=$kernel LOCKDEP=$lockdep SELFTEST=$selftest BOOTS=${boots//,/ } \
