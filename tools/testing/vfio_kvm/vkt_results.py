@@ -817,8 +817,9 @@ def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc,
 		want, pattern, _ = expected_for(rows, kernel, lockdep, DEMO)
 		ok = got != 'MISSING' and (want == 'any' or (
 			got == want.upper() and (not pattern or pattern.search(detail))))
+		other = got == want.upper() and not ok
 		checks.append(('%s (its own boot): %s, expected %s:' % (DEMO, got.lower(), want),
-			       ok, detail))
+			       ok, ('for another reason: ' if other else '') + detail))
 	for line in lines:
 		m = re.match(r'^vkt: check (.*): (PASS|FAIL) ?(.*)$', line)
 		if m:
