@@ -52,6 +52,7 @@
 # record names.
 
 import fnmatch
+import inspect
 import io
 import os
 import re
@@ -76,6 +77,7 @@ PANIC = re.compile(r'Kernel panic - not syncing.*|BUG: .*|Oops: .*|'
 		   r'general protection fault.*|WARNING: .*')
 
 kunit_parser = None
+kunit_printer_to_sink = None
 kunit_sink = io.StringIO()
 
 
@@ -91,7 +93,11 @@ def load_kunit_parser(kdir):
 	sys.path.insert(0, kdir)
 	import kunit_parser as kp
 	import kunit_printer
-	kp.stdout = kunit_printer.Printer(kunit_sink)
+	global kunit_printer_to_sink
+	kunit_printer_to_sink = kunit_printer.Printer(output=kunit_sink)
+	# up to 6.12 the parser prints to kunit_printer's stdout; since 7.x
+	# it is given the printer
+	kp.stdout = kunit_printer_to_sink
 	kunit_parser = kp
 
 
@@ -258,7 +264,10 @@ def parse_ktap(lines):
 	"""kunit.py's parse of a KTAP stream, and the errors it found."""
 	kunit_sink.seek(0)
 	kunit_sink.truncate()
-	test = kunit_parser.parse_run_tests(mend_headers(lines))
+	if 'printer' in inspect.signature(kunit_parser.parse_run_tests).parameters:
+		test = kunit_parser.parse_run_tests(mend_headers(lines), kunit_printer_to_sink)
+	else:
+		test = kunit_parser.parse_run_tests(mend_headers(lines))
 	errors = []
 	for line in kunit_sink.getvalue().splitlines():
 		m = re.search(r'\[ERROR\] Test: (.*)$', line)
