@@ -4,7 +4,7 @@
 # the suite's hooks, patches applied for one run, the build.  Sourced by
 # run.sh; the functions print what they do and return non-zero on failure.
 
-VKT_KVERS="6.12 6.1"
+VKT_KVERS="6.12 6.1 7.3"
 
 # Build dependencies of a kunit.py x86_64 kernel booted in QEMU.
 VKT_PACKAGES="bc bison flex gcc make libc6-dev libelf-dev libssl-dev ccache
@@ -32,8 +32,69 @@ vkt_install_deps() {
 		fail_setup "could not install ${missing[*]}"
 }
 
+# The Debian suite a kernel's source package comes from when Debian 12 does
+# not have it: it is downloaded into the cache, not installed.
+vkt_source_suite() {
+	case $1 in
+	7.3) echo trixie-backports ;;
+	esac
+}
+
+# The kernel's sources as Debian ships them: linux-source-KVER installed
+# with apt-get, or, for a kernel of a newer suite, its package downloaded
+# into the cache with an apt source list and package lists of the cache's
+# own, so that the machine's apt sources and packages stay as they are
+# (nothing from that suite is installed).  Only the tarball and the
+# package's version are kept.
+vkt_get_source() {
+	local kver=$1 suite dir deb opts
+	suite=$(vkt_source_suite "$kver")
+	if [ -z "$suite" ]; then
+		vkt_install_deps "linux-source-$kver"
+		return
+	fi
+	vkt_install_deps ""
+	dir="$CACHE/debs/$suite"
+	[ -s "$dir/linux-source-$kver.tar.xz" ] && [ -s "$dir/linux-source-$kver.version" ] &&
+		return 0
+	mkdir -p "$dir/lists/partial" "$dir/archives/partial"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
+		> "$dir/sources.list"
+	opts=(-qq -o "Dir::Etc::sourcelist=$dir/sources.list"
+	      -o Dir::Etc::sourceparts=/nonexistent -o "Dir::State::Lists=$dir/lists"
+	      -o "Dir::Cache::archives=$dir/archives" -o Acquire::Languages=none
+	      -o APT::Sandbox::User=root)
+	say "downloading linux-source-$kver from Debian $suite into $dir"
+	apt-get "${opts[@]}" update > /dev/null &&
+		(cd "$dir" && apt-get "${opts[@]}" download "linux-source-$kver") ||
+		fail_setup "cannot download linux-source-$kver from Debian $suite"
+	deb=$(ls "$dir/linux-source-${kver}_"*.deb | tail -1)
+	dpkg-deb --fsys-tarfile "$deb" |
+		tar -xO "./usr/src/linux-source-$kver.tar.xz" > "$dir/.tarball" &&
+		dpkg-deb -f "$deb" Version > "$dir/linux-source-$kver.version" &&
+		mv "$dir/.tarball" "$dir/linux-source-$kver.tar.xz" ||
+		fail_setup "cannot unpack $deb"
+	rm -f "$deb"
+}
+
+vkt_source_tarball() {
+	local suite
+	suite=$(vkt_source_suite "$1")
+	if [ -n "$suite" ]; then
+		echo "$CACHE/debs/$suite/linux-source-$1.tar.xz"
+	else
+		echo "/usr/src/linux-source-$1.tar.xz"
+	fi
+}
+
 vkt_debian_version() {
-	dpkg-query -W -f '${Version}' "linux-source-$1" 2>/dev/null
+	local suite
+	suite=$(vkt_source_suite "$1")
+	if [ -n "$suite" ]; then
+		cat "$CACHE/debs/$suite/linux-source-$1.version" 2>/dev/null
+	else
+		dpkg-query -W -f '${Version}' "linux-source-$1" 2>/dev/null
+	fi
 }
 
 vkt_check_tree() {
@@ -53,8 +114,8 @@ vkt_debian_tree() {
 		rm -rf "$tree" "$CACHE/build/$kver-"*
 		mkdir -p "$CACHE/src"
 		tmp=$(mktemp -d "$CACHE/src/.extract.XXXXXX")
-		tar -C "$tmp" -xf "/usr/src/linux-source-$kver.tar.xz" ||
-			{ rm -rf "$tmp"; fail_setup "cannot extract /usr/src/linux-source-$kver.tar.xz"; }
+		tar -C "$tmp" -xf "$(vkt_source_tarball "$kver")" ||
+			{ rm -rf "$tmp"; fail_setup "cannot extract $(vkt_source_tarball "$kver")"; }
 		echo "$ver" > "$tmp/linux-source-$kver/.vkt-source"
 		mv "$tmp/linux-source-$kver" "$tree"
 		rm -rf "$tmp"

@@ -44,7 +44,7 @@ VKT_PACKAGES="$VKT_PACKAGES busybox-static"
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
 vkt_known_kver "$KVER" || fail_setup "unknown KVER '$KVER'"
-vkt_install_deps "linux-source-$KVER"
+vkt_get_source "$KVER"
 tree=$(vkt_debian_tree "$KVER")
 vkt_lock_tree "$tree"
 vkt_recover_tree "$tree"

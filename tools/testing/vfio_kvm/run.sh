@@ -10,7 +10,8 @@
 # run.
 #
 # Environment (the top-level Makefile passes its variables through):
-#   KVER=6.12|6.1      Debian kernel to use (default 6.12)
+#   KVER=6.12|6.1|7.3  Debian kernel to use (default 6.12; 7.3 is downloaded
+#                      from trixie-backports into the cache, not installed)
 #   KSRC=dir           a kernel source tree of your own instead
 #   KERNEL_PATCHES=".." patches applied before building, reverted afterwards
 #   LOCKDEP=y|n        CONFIG_PROVE_LOCKING (default y)
@@ -80,7 +81,7 @@ if [ -n "$KSRC" ]; then
 	tag="ksrc-$(printf '%s' "$tree" | md5sum | cut -c1-8)"
 else
 	vkt_known_kver "$KVER" || fail_setup "unknown KVER '$KVER': use one of: $VKT_KVERS (or KSRC=your tree)"
-	vkt_install_deps "linux-source-$KVER"
+	vkt_get_source "$KVER"
 	tree=$(vkt_debian_tree "$KVER")
 	tag="$KVER"
 fi
