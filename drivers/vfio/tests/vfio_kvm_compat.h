@@ -19,12 +19,26 @@
 #define _VFIO_KVM_COMPAT_H
 
 #include <linux/fs.h>
+#include <linux/kvm_host.h>
 #include <linux/mman.h>
 #include <linux/platform_device.h>
 #include <linux/uaccess.h>
 #include <linux/version.h>
 #include <linux/vfio.h>
 #include <kunit/test.h>
+
+/*
+ * The references that keep a VM alive, as the kernel counts them: the count
+ * the reference cases judge, read here and nowhere else.  Up to 7.3 VFIO
+ * holds a VM by kvm_get_kvm_safe() and kvm->users_count counts it.  The
+ * rework queued for 7.4 ("KVM/vfio: Use file-based reference counting")
+ * makes VFIO hold a reference to the VM's file instead: there, this reads
+ * that file's count, and the cases stay as they are.
+ */
+static inline unsigned int vkt_compat_kvm_refs(struct kvm *kvm)
+{
+	return refcount_read(&kvm->users_count);
+}
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
 

@@ -933,9 +933,10 @@ void vkt_vm_close(struct vkt_vm *vm)
 			    &vm->vm_file);
 }
 
+/* The VM's references (the adapter says which count that is). */
 unsigned int vkt_vm_users(struct vkt_vm *vm)
 {
-	return refcount_read(&vm->kvm->users_count);
+	return vkt_compat_kvm_refs(vm->kvm);
 }
 
 /*

@@ -96,7 +96,7 @@ static void vkt_mock_check_kvm(struct vkt_mock *m, struct kvm *kvm,
 
 	if (!kvm)
 		return;
-	users = refcount_read(&kvm->users_count);
+	users = vkt_compat_kvm_refs(kvm);
 	if (m->min_users && users < m->min_users)
 		vkt_mock_violation(m,
 			"%s: device->kvm has users_count %u, expected at least %u: the pointer VFIO handed over is not backed by a reference of its own",
