@@ -3,9 +3,10 @@
 # The vfio <-> kvm KUnit suites.
 #
 #   make run     build a kernel with the suites and run them in QEMU
-#                (KVER=6.12|6.1, KSRC=your tree, KERNEL_PATCHES="a.patch ...",
+#                (KVER=6.12|6.1|7.3, KSRC=your tree, KERNEL_PATCHES="a.patch ...",
 #                LOCKDEP=y|n, KVM_MODE=real|auto|fake, RESULTS=file.json, CACHE=dir)
 #   make test    the acceptance matrix against the expected outcomes (CI)
+#   make test-7.3  the matrix's lines of Linux 7.3 (Debian trixie-backports)
 #   make mutants the revert and the mutants of the fix against plain 6.12
 #                (a mutant of the cdev fix against 6.12 with that fix)
 #   make soak    boot one kernel SOAK times (30), the outcome of each case
@@ -20,13 +21,16 @@ export CACHE REPEAT KVER KSRC KERNEL_PATCHES LOCKDEP KVM_MODE RESULTS BOOTS SELF
 
 TOOLS := tools/testing/vfio_kvm
 
-.PHONY: run test mutants soak module-check module module-clean clean-cache
+.PHONY: run test test-7.3 mutants soak module-check module module-clean clean-cache
 
 run:
 	@$(TOOLS)/run.sh
 
 test:
 	@$(TOOLS)/matrix.sh
+
+test-7.3:
+	@MATRIX_KERNELS=7.3 $(TOOLS)/matrix.sh
 
 soak:
 	@SOAK=$(or $(SOAK),30) $(TOOLS)/run.sh
