@@ -64,7 +64,8 @@ fi
 expect_as=${EXPECT_AS:-modules-$KVER${patches:+-patched}}
 
 build="$CACHE/build/$KVER-modules-lockdep-$LOCKDEP"
-out="$CACHE/results/module-check-$KVER"
+# a matrix line's logs under its name: two lines of one kernel keep both
+out="$CACHE/results/${EXPECT_AS:-module-check-$KVER}"
 mkdir -p "$build" "$out"
 export CCACHE_DIR="$CACHE/ccache" CCACHE_BASEDIR="$tree"
 cc="ccache gcc"
