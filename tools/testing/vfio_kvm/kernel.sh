@@ -6,9 +6,11 @@
 
 VKT_KVERS="6.12 6.1 7.3"
 
-# Build dependencies of a kunit.py x86_64 kernel booted in QEMU.
+# Build dependencies of a kunit.py x86_64 kernel booted in QEMU (and of
+# an arm64 one: VKT_ARM64_PACKAGES).
 VKT_PACKAGES="bc bison flex gcc make libc6-dev libelf-dev libssl-dev ccache
 	      python3 qemu-system-x86 rsync patch xz-utils lz4 cpio kmod"
+VKT_ARM64_PACKAGES="gcc-aarch64-linux-gnu qemu-system-arm"
 
 vkt_known_kver() {
 	local k
@@ -215,8 +217,9 @@ vkt_tree_kconfig() {
 
 # make, with a line of progress every 15 s instead of silence.
 vkt_build() {
-	local tree=$1 build=$2 cc=$3 jobs=$4 pid n rc last=$SECONDS
-	make -C "$tree" O="$build" ARCH=x86_64 CC="$cc" -j"$jobs" \
+	local tree=$1 build=$2 cc=$3 jobs=$4 arch=${5:-x86_64} pid n rc last=$SECONDS cross=()
+	[ "$arch" = x86_64 ] || cross=(CROSS_COMPILE=aarch64-linux-gnu-)
+	make -C "$tree" O="$build" ARCH="$arch" "${cross[@]}" CC="$cc" -j"$jobs" \
 		> "$build/build.log" 2>&1 &
 	pid=$!
 	# look often, so that a rebuild of seconds is seen to end; say every 15 s

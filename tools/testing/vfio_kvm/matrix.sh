@@ -74,12 +74,15 @@ while read -r name kernel lockdep selftest check boots patches killers pattern; 
 	if [ -n "${MATRIX:-}" ] && ! [[ " $MATRIX " == *" $name "* ]]; then
 		continue
 	fi
+	# a kernel of another architecture than x86_64: KVER:ARCH
+	arch=x86_64
+	case "$kernel" in *:*) arch=${kernel#*:}; kernel=${kernel%%:*};; esac
 	[[ " $MATRIX_KERNELS " == *" $kernel "* ]] || continue
 	kp=
 	[ "$patches" = - ] || for p in ${patches//,/ }; do kp+="$here/patches/$p "; done
 	[ "$boots" != - ] || boots=
 	echo
-	echo "=== $name: linux $kernel, lockdep $lockdep${kp:+, patches: $patches}"
+	echo "=== $name: linux $kernel, $arch, lockdep $lockdep${kp:+, patches: $patches}"
 	record="$out/$name.boots"
 	start=$(date +%s)
 	if [ "$check" = modules ]; then
@@ -87,7 +90,7 @@ while read -r name kernel lockdep selftest check boots patches killers pattern; 
 			REPEAT=${boots:-${REPEAT:-20}} "$here/module-check.sh" | tee "$out/$name.txt"
 		rc=${PIPESTATUS[0]}
 	else
-		KVER=$kernel LOCKDEP=$lockdep SELFTEST=$selftest BOOTS=${boots//,/ } \
+		KVER=$kernel ARCH=$arch LOCKDEP=$lockdep SELFTEST=$selftest BOOTS=${boots//,/ } \
 			KERNEL_PATCHES=$kp RESULTS="$out/$name.json" "$here/run.sh"
 		rc=$?
 	fi
@@ -106,7 +109,7 @@ while read -r name kernel lockdep selftest check boots patches killers pattern; 
 		echo "--- $name: every case against expected.txt"
 		echo "$result"
 		count "$result"
-		if [ "$lockdep" = y ] && [ "$selftest" = n ]; then
+		if [ "$lockdep" = y ] && [ "$selftest" = n ] && [ "$arch" = x86_64 ]; then
 			baseline[$kernel:$patches]=$name
 			python3 "$here/vkt_results.py" history "$record" "$history/$name.txt"
 		fi

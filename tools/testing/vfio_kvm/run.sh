@@ -13,6 +13,8 @@
 #   KVER=6.12|6.1|7.3  Debian kernel to use (default 6.12; 7.3 is downloaded
 #                      from trixie-backports into the cache, not installed)
 #   KSRC=dir           a kernel source tree of your own instead
+#   ARCH=x86_64|arm64  the guest's architecture (default x86_64; arm64 is
+#                      cross-compiled and runs KVM at EL2 under TCG)
 #   KERNEL_PATCHES=".." patches applied before building, reverted afterwards
 #   LOCKDEP=y|n        CONFIG_PROVE_LOCKING (default y)
 #   KVM_MODE=real|auto|fake which KVM the cases use (default real: fail without)
@@ -42,6 +44,7 @@ repo=$(cd "$here/../../.." && pwd)
 
 KVER=${KVER:-6.12}
 KSRC=${KSRC:-}
+ARCH=${ARCH:-x86_64}
 KERNEL_PATCHES=${KERNEL_PATCHES:-}
 LOCKDEP=${LOCKDEP:-y}
 KVM_MODE=${KVM_MODE:-real}
@@ -57,6 +60,12 @@ say() { printf '[vfio-kvm %4ds] %s\n' $(($(date +%s) - t0)) "$*"; }
 fail_setup() { echo "run.sh: error: $*" >&2; exit 2; }
 
 case "$LOCKDEP" in y|n) ;; *) fail_setup "LOCKDEP must be y or n, not '$LOCKDEP'";; esac
+# as the kernel's make names them, too
+case "$ARCH" in
+x86_64|x86) ARCH=x86_64 ;;
+arm64|aarch64) ARCH=arm64 ;;
+*) fail_setup "ARCH must be x86_64 or arm64, not '$ARCH'" ;;
+esac
 case "$SELFTEST" in y|n) ;; *) fail_setup "SELFTEST must be y or n, not '$SELFTEST'";; esac
 case "$SOAK" in ''|*[!0-9]*) fail_setup "SOAK must be a number of runs, not '$SOAK'";; esac
 case "$KVM_MODE" in real|auto|fake) ;; *) fail_setup "KVM_MODE must be real, auto or fake, not '$KVM_MODE'";; esac
@@ -71,6 +80,7 @@ done
 
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
+[ "$ARCH" = x86_64 ] || VKT_PACKAGES="$VKT_PACKAGES $VKT_ARM64_PACKAGES"
 
 if [ -n "$KSRC" ]; then
 	[ -d "$KSRC" ] || fail_setup "KSRC=$KSRC: no such directory"
@@ -90,6 +100,7 @@ vkt_lock_tree "$tree"
 vkt_recover_tree "$tree"
 vkt_install_suite "$tree"
 
+[ "$ARCH" = x86_64 ] || tag="$tag-$ARCH"
 build="$CACHE/build/$tag-lockdep-$LOCKDEP"
 [ -n "${RESULTS:-}" ] || RESULTS="$CACHE/results/$tag-lockdep-$LOCKDEP.json"
 mkdir -p "$(dirname "$RESULTS")" "$build"
@@ -102,19 +113,28 @@ if [ ${#patches[@]} -gt 0 ]; then
 fi
 
 kunit=(python3 tools/testing/kunit/kunit.py)
-common=(--arch=x86_64 "--build_dir=$build" "--qemu_config=$here/qemu_x86_64.py")
+common=(--arch="$ARCH" "--build_dir=$build" "--qemu_config=$here/qemu_$ARCH.py")
 kconfig=(--kunitconfig=drivers/vfio/tests/.kunitconfig)
-# lz4 packs and unpacks the kernel image faster than gzip: a shorter edit
-# to result
-kconfig+=(--kconfig_add CONFIG_KERNEL_LZ4=y)
+cc="ccache gcc"
+if [ "$ARCH" = x86_64 ]; then
+	# lz4 packs and unpacks the kernel image faster than gzip: a shorter
+	# edit to result
+	kconfig+=(--kconfig_add CONFIG_KERNEL_LZ4=y)
+else
+	# KVM is built in on arm64: the suites' kunitconfig without its x86
+	# vendor module
+	grep -v '^CONFIG_KVM_AMD=' "$tree/drivers/vfio/tests/.kunitconfig" > "$build/kunitconfig"
+	kconfig=("--kunitconfig=$build/kunitconfig")
+	common+=(--cross_compile=aarch64-linux-gnu-)
+	cc="ccache aarch64-linux-gnu-gcc"
+fi
 [ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
 [ "$SELFTEST" = n ] || kconfig+=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=y)
 kconfig+=($(vkt_tree_kconfig "$tree"))
 export CCACHE_DIR="$CACHE/ccache"
 export CCACHE_BASEDIR="$tree"
-cc="ccache gcc"
 
-say "kernel: ${KSRC:-Debian linux-source-$KVER $(vkt_debian_version "$KVER")}, lockdep $LOCKDEP, KVM $KVM_MODE${patches:+, patches: ${patches[*]##*/}}"
+say "kernel: ${KSRC:-Debian linux-source-$KVER $(vkt_debian_version "$KVER")}, $ARCH, lockdep $LOCKDEP, KVM $KVM_MODE${patches:+, patches: ${patches[*]##*/}}"
 say "configuring $build"
 (cd "$tree" && "${kunit[@]}" config "${common[@]}" "${kconfig[@]}" \
 	--make_options "CC=$cc") > "$build/config.log" 2>&1 || {
@@ -123,7 +143,7 @@ say "configuring $build"
 }
 
 say "building (log: $build/build.log)"
-vkt_build "$tree" "$build" "$cc" "$JOBS" || fail_setup "kernel build failed (log: $build/build.log)"
+vkt_build "$tree" "$build" "$cc" "$JOBS" "$ARCH" || fail_setup "kernel build failed (log: $build/build.log)"
 
 exec_args=(exec "${common[@]}" "--timeout=$TIMEOUT"
 	   --kernel_args "vfio_kvm_kunit.kvm=$KVM_MODE")
