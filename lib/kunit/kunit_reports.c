@@ -24,7 +24,6 @@ static const struct {
 	{ "WARNING: possible recursive locking", KUNIT_REPORT_RECURSIVE },
 	{ "WARNING: held lock freed", KUNIT_REPORT_HELD_FREED },
 	{ "WARNING: bad unlock balance", KUNIT_REPORT_BAD_UNLOCK },
-	{ "WARNING: CPU: ", KUNIT_REPORT_WARN },
 	{ "WARNING: ", KUNIT_REPORT_LOCKDEP },
 	{ "BUG: sleeping function called from invalid context", KUNIT_REPORT_SLEEP_IN_ATOMIC },
 	{ "BUG: ", KUNIT_REPORT_BUG },
@@ -53,9 +52,23 @@ const char *kunit_report_kind_name(enum kunit_report_kind kind)
 }
 EXPORT_SYMBOL_GPL(kunit_report_kind_name);
 
+/*
+ * A WARN's headline: "WARNING: CPU: 1 PID: 72 at file:line func" up to 6.x,
+ * "WARNING: file:line at func, CPU#1: comm/72" since 7.x.  Lockdep's
+ * "WARNING: ..." headlines name no CPU.
+ */
+static bool kunit_report_is_warn(const char *line)
+{
+	return str_has_prefix(line, "WARNING: CPU: ") ||
+	       (str_has_prefix(line, "WARNING: ") && strstr(line, ", CPU#"));
+}
+
 static enum kunit_report_kind kunit_report_headline(const char *line)
 {
 	unsigned int i;
+
+	if (kunit_report_is_warn(line))
+		return KUNIT_REPORT_WARN;
 
 	for (i = 0; i < ARRAY_SIZE(kunit_report_headlines); i++)
 		if (str_has_prefix(line, kunit_report_headlines[i].prefix))
@@ -129,13 +142,20 @@ static const char *kunit_report_chain_class(const char *line)
 static void kunit_report_add_line(struct kunit_report *report,
 				  const char *line)
 {
-	const char *at;
+	const char *at, *cpu;
 
 	if (report->kind >= KUNIT_REPORT_REFCOUNT && !report->where[0]) {
 		at = strstr(line, " at ");
+		cpu = strstr(line, ", CPU#");
 		if (str_has_prefix(line, "WARNING: CPU: ") && at)
 			kunit_report_copy(report->where, sizeof(report->where),
 					  at + 1, strlen(at + 1),
+					  &report->truncated);
+		else if (str_has_prefix(line, "WARNING: ") && cpu)
+			/* "file:line at func", before ", CPU#" */
+			kunit_report_copy(report->where, sizeof(report->where),
+					  line + strlen("WARNING: "),
+					  cpu - line - strlen("WARNING: "),
 					  &report->truncated);
 		else if (str_has_prefix(line, "RIP: "))
 			kunit_report_copy(report->where, sizeof(report->where),
