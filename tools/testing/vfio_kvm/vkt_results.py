@@ -722,7 +722,9 @@ def leak_origins(lines):
 				  (re.match(r'(?:\[<\w+>\]\s+)?(\w+)', l) for l in trace[1:])
 				  if m]
 			frames = [f for f in frames if not ALLOCATORS.match(f)]
-			if block:
+			# (lines before the first object are the kernel's own,
+			# such as "kmemleak: 1 new suspected memory leaks")
+			if block and block[0].startswith('unreferenced object'):
 				origins.append((block[0], frames[0] if frames else '?'))
 			block = []
 		block.append(line.strip())
