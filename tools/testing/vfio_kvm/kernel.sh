@@ -11,6 +11,7 @@ VKT_KVERS="6.12 6.1 7.3"
 VKT_PACKAGES="bc bison flex gcc make libc6-dev libelf-dev libssl-dev ccache
 	      python3 qemu-system-x86 rsync patch xz-utils lz4 cpio kmod"
 VKT_ARM64_PACKAGES="gcc-aarch64-linux-gnu qemu-system-arm"
+VKT_ARM64_CROSS=aarch64-linux-gnu-
 
 vkt_known_kver() {
 	local k
@@ -218,7 +219,7 @@ vkt_tree_kconfig() {
 # make, with a line of progress every 15 s instead of silence.
 vkt_build() {
 	local tree=$1 build=$2 cc=$3 jobs=$4 arch=${5:-x86_64} pid n rc last=$SECONDS cross=()
-	[ "$arch" = x86_64 ] || cross=(CROSS_COMPILE=aarch64-linux-gnu-)
+	[ "$arch" = x86_64 ] || cross=(CROSS_COMPILE=$VKT_ARM64_CROSS)
 	make -C "$tree" O="$build" ARCH="$arch" "${cross[@]}" CC="$cc" -j"$jobs" \
 		> "$build/build.log" 2>&1 &
 	pid=$!

@@ -125,8 +125,8 @@ else
 	# vendor module
 	grep -v '^CONFIG_KVM_AMD=' "$tree/drivers/vfio/tests/.kunitconfig" > "$build/kunitconfig"
 	kconfig=("--kunitconfig=$build/kunitconfig")
-	common+=(--cross_compile=aarch64-linux-gnu-)
-	cc="ccache aarch64-linux-gnu-gcc"
+	common+=("--cross_compile=$VKT_ARM64_CROSS")
+	cc="ccache ${VKT_ARM64_CROSS}gcc"
 fi
 [ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
 [ "$SELFTEST" = n ] || kconfig+=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=y)

@@ -503,14 +503,20 @@ def expected_for(rows, kernel, lockdep, name):
 
 def meets(case, outcome, pattern):
 	"""Whether @case met its expectation, and if not why."""
-	got = case.status.lower()
+	return outcome_met(case.status.lower(), case.text(), outcome, pattern)
+
+
+def outcome_met(got, text, outcome, pattern):
+	"""Whether an outcome (pass, fail, skip, missing) met the expected
+	one, @text being what @pattern must match (for missing: why), and if
+	not why."""
 	if got == 'missing':
-		return False, 'never ran (%s)' % case.reason
+		return False, 'never ran (%s)' % text
 	if outcome == 'any':
 		return True, ''
 	if got != outcome:
 		return False, ''
-	if pattern and not pattern.search(case.text()):
+	if pattern and not pattern.search(text):
 		return False, 'failed for another reason: ' if got == 'fail' else \
 			'skipped for another reason: '
 	return True, ''
@@ -829,11 +835,9 @@ def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc,
 	if demo_log:
 		got, detail = vendor_unload(read_lines(demo_log), demo_rc)
 		want, pattern, _ = expected_for(rows, kernel, lockdep, DEMO)
-		ok = got != 'MISSING' and (want == 'any' or (
-			got == want.upper() and (not pattern or pattern.search(detail))))
-		other = got == want.upper() and not ok
+		ok, why = outcome_met(got.lower(), detail, want, pattern)
 		checks.append(('%s (its own boot): %s, expected %s:' % (DEMO, got.lower(), want),
-			       ok, ('for another reason: ' if other else '') + detail))
+			       ok, (why if 'another reason' in why else '') + detail))
 	for line in lines:
 		m = re.match(r'^vkt: check (.*): (PASS|FAIL) ?(.*)$', line)
 		if m:
