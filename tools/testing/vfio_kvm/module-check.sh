@@ -85,7 +85,9 @@ fi
 say "kernel: Debian linux-source-$KVER $(vkt_debian_version "$KVER"), VFIO, KVM and the suites as modules${patches:+, patches: ${patches[*]##*/}}"
 (cd "$tree" && python3 tools/testing/kunit/kunit.py config --arch=x86_64 \
 	"--build_dir=$build" "--qemu_config=$here/qemu_x86_64.py" \
-	"--kunitconfig=$here/configs/modules.config" "${kconfig[@]}" \
+	"--kunitconfig=$here/configs/modules.config" \
+	"--kunitconfig=$here/configs/minimal.config" \
+	"--kunitconfig=$here/configs/minimal-x86_64.config" "${kconfig[@]}" \
 	--make_options "CC=$cc") > "$build/config.log" 2>&1 || {
 	tail -20 "$build/config.log" >&2
 	fail_setup "kernel configuration failed (log: $build/config.log)"

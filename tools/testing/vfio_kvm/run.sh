@@ -114,17 +114,20 @@ fi
 
 kunit=(python3 tools/testing/kunit/kunit.py)
 common=(--arch="$ARCH" "--build_dir=$build" "--qemu_config=$here/qemu_$ARCH.py")
+# the suites' kunitconfig, then what the guest can do without
 kconfig=(--kunitconfig=drivers/vfio/tests/.kunitconfig)
+minimal=("--kunitconfig=$here/configs/minimal.config"
+	 "--kunitconfig=$here/configs/minimal-$ARCH.config")
 cc="ccache gcc"
 if [ "$ARCH" = x86_64 ]; then
 	# lz4 packs and unpacks the kernel image faster than gzip: a shorter
 	# edit to result
-	kconfig+=(--kconfig_add CONFIG_KERNEL_LZ4=y)
+	kconfig+=("${minimal[@]}" --kconfig_add CONFIG_KERNEL_LZ4=y)
 else
 	# KVM is built in on arm64: the suites' kunitconfig without its x86
 	# vendor module
 	grep -v '^CONFIG_KVM_AMD=' "$tree/drivers/vfio/tests/.kunitconfig" > "$build/kunitconfig"
-	kconfig=("--kunitconfig=$build/kunitconfig")
+	kconfig=("--kunitconfig=$build/kunitconfig" "${minimal[@]}")
 	common+=("--cross_compile=$VKT_ARM64_CROSS")
 	cc="ccache ${VKT_ARM64_CROSS}gcc"
 fi
