@@ -3,9 +3,11 @@
 # The vfio <-> kvm KUnit suites.
 #
 #   make run     build a kernel with the suites and run them in QEMU
-#                (KVER=6.12|6.1|7.3, KSRC=your tree, KERNEL_PATCHES="a.patch ...",
+#                (KVER=7.3|6.12|6.1, ARCH=x86_64|arm64, KSRC=your tree, KERNEL_PATCHES="a.patch ...",
 #                LOCKDEP=y|n, KVM_MODE=real|auto|fake, RESULTS=file.json, CACHE=dir)
-#   make test    the acceptance matrix against the expected outcomes (CI)
+#   make test    the gate CI runs: the matrix's "gate" lines against the
+#                expected outcomes (matrix.txt)
+#   make matrix  every line of the matrix, the gate's and the rest
 #   make test-7.3  the matrix's lines of Linux 7.3 (Debian trixie-backports)
 #   make test-fixes  module-check with the proposed vendor-module fix
 #   make mutants the revert and the mutants of the fix against plain 6.12
@@ -18,27 +20,26 @@
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vfio-kvm-kunit
-export CACHE REPEAT KVER ARCH KSRC KERNEL_PATCHES LOCKDEP KVM_MODE RESULTS BOOTS SELFTEST MATRIX
+export CACHE REPEAT KVER ARCH KSRC KERNEL_PATCHES LOCKDEP KVM_MODE RESULTS BOOTS MATRIX MATRIX_SETS MATRIX_KERNELS
 
 TOOLS := tools/testing/vfio_kvm
 
-.PHONY: run test test-7.3 test-fixes mutants soak module-check module module-clean clean-cache
+.PHONY: run test matrix test-7.3 test-fixes mutants soak module-check module module-clean clean-cache
 
 run:
 	@$(TOOLS)/run.sh
 
-# the gate leaves out the module checks of proposed fixes ("-fixed"): see
-# matrix.txt
 test:
-	@MATRIX="$$(awk '!/^\#/ && NF && $$1 !~ /-fixed$$/ {print $$1}' $(TOOLS)/matrix.txt)" \
-		$(TOOLS)/matrix.sh
+	@MATRIX_SETS=gate $(TOOLS)/matrix.sh
+
+matrix:
+	@MATRIX_SETS="gate full" $(TOOLS)/matrix.sh
 
 test-fixes:
-	@MATRIX="$$(awk '!/^\#/ && NF && $$1 ~ /-fixed$$/ {print $$1}' $(TOOLS)/matrix.txt)" \
-		MATRIX_KERNELS="6.12 7.3" $(TOOLS)/matrix.sh
+	@MATRIX_SETS=fixes $(TOOLS)/matrix.sh
 
 test-7.3:
-	@MATRIX_KERNELS=7.3 $(TOOLS)/matrix.sh
+	@MATRIX_KERNELS=7.3 MATRIX_SETS="gate full" $(TOOLS)/matrix.sh
 
 soak:
 	@SOAK=$(or $(SOAK),30) $(TOOLS)/run.sh

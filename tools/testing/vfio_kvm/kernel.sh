@@ -4,7 +4,7 @@
 # the suite's hooks, patches applied for one run, the build.  Sourced by
 # run.sh; the functions print what they do and return non-zero on failure.
 
-VKT_KVERS="6.12 6.1 7.3"
+VKT_KVERS="7.3 6.12 6.1"
 
 # Build dependencies of a kunit.py x86_64 kernel booted in QEMU (and of
 # an arm64 one: VKT_ARM64_PACKAGES).

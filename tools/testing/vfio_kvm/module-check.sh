@@ -11,7 +11,7 @@
 # a boot of its own shows what unloading kvm_amd while VFIO alone holds a
 # VM does (module-check.vendor_unload in expected.txt).
 #
-# Environment: KVER (6.12), CACHE, REPEAT (20), LOCKDEP (y), KERNEL_PATCHES
+# Environment: KVER (7.3), CACHE, REPEAT (20), LOCKDEP (y), KERNEL_PATCHES
 # (applied for the run, as for run.sh), EXPECT_AS: the kernel's name in
 # expected.txt (modules-KVER, with patches modules-KVER-patched: there,
 # every case must pass).
@@ -26,7 +26,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
-KVER=${KVER:-6.12}
+KVER=${KVER:-7.3}
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
 REPEAT=${REPEAT:-20}
 LOCKDEP=${LOCKDEP:-y}

@@ -10,8 +10,9 @@
 # run.
 #
 # Environment (the top-level Makefile passes its variables through):
-#   KVER=6.12|6.1|7.3  Debian kernel to use (default 6.12; 7.3 is downloaded
-#                      from trixie-backports into the cache, not installed)
+#   KVER=7.3|6.12|6.1  Debian kernel to use (default 7.3, the newest: it is
+#                      downloaded from trixie-backports into the cache, not
+#                      installed)
 #   KSRC=dir           a kernel source tree of your own instead
 #   ARCH=x86_64|arm64  the guest's architecture (default x86_64; arm64 is
 #                      cross-compiled and runs KVM at EL2 under TCG)
@@ -22,10 +23,11 @@
 #                      (.log), each boot's log, the kernel's list of cases
 #                      and the record the judge reads (.boots)
 #   CACHE=dir          sources, build trees, ccache, results
-#   SELFTEST=y         also build the self-tests of the KUnit report capture
-#                      (CONFIG_KUNIT_REPORTS_TEST)
 #   BOOTS="g1 g2"      kunit.py filter_globs (suite.case), one boot each:
-#                      lockdep reports once per boot (default: one boot, all)
+#                      lockdep reports once per boot (default: one boot,
+#                      the suites, vfio_kvm*; the kernel also has the KUnit
+#                      report capture's self-tests, kunit_reports*, whose
+#                      deliberate reports need boots of their own)
 #   SOAK=N             boot the kernel N times (every BOOTS each time) and
 #                      print, per case, how often it passed, failed,
 #                      skipped or never ran (make soak)
@@ -42,7 +44,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 
-KVER=${KVER:-6.12}
+KVER=${KVER:-7.3}
 KSRC=${KSRC:-}
 ARCH=${ARCH:-x86_64}
 KERNEL_PATCHES=${KERNEL_PATCHES:-}
@@ -50,7 +52,6 @@ LOCKDEP=${LOCKDEP:-y}
 KVM_MODE=${KVM_MODE:-real}
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
 BOOTS=${BOOTS:-}
-SELFTEST=${SELFTEST:-n}
 SOAK=${SOAK:-0}
 JOBS=${JOBS:-$(nproc)}
 TIMEOUT=${TIMEOUT:-900}
@@ -66,7 +67,6 @@ x86_64|x86) ARCH=x86_64 ;;
 arm64|aarch64) ARCH=arm64 ;;
 *) fail_setup "ARCH must be x86_64 or arm64, not '$ARCH'" ;;
 esac
-case "$SELFTEST" in y|n) ;; *) fail_setup "SELFTEST must be y or n, not '$SELFTEST'";; esac
 case "$SOAK" in ''|*[!0-9]*) fail_setup "SOAK must be a number of runs, not '$SOAK'";; esac
 case "$KVM_MODE" in real|auto|fake) ;; *) fail_setup "KVM_MODE must be real, auto or fake, not '$KVM_MODE'";; esac
 patches=()
@@ -132,7 +132,8 @@ else
 	cc="ccache ${VKT_ARM64_CROSS}gcc"
 fi
 [ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
-[ "$SELFTEST" = n ] || kconfig+=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=y)
+# one build for the suites and the self-tests: they differ by the boots
+kconfig+=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=y)
 kconfig+=($(vkt_tree_kconfig "$tree"))
 export CCACHE_DIR="$CACHE/ccache"
 export CCACHE_BASEDIR="$tree"
@@ -178,7 +179,7 @@ run_boots() {
 	local rec=$1 i rc part boots
 	# split, but never expand: the globs are kunit.py's
 	read -ra boots <<< "$BOOTS"
-	[ ${#boots[@]} -gt 0 ] || boots=("")
+	[ ${#boots[@]} -gt 0 ] || boots=("vfio_kvm*")
 	printf 'kunit\t%s\ncases\t%s\n' "$tree/tools/testing/kunit" \
 		"$(basename "$prefix").cases" > "$rec.boots"
 	jsons=()
@@ -212,7 +213,7 @@ if [ "$SOAK" -gt 0 ]; then
 	done
 	echo "guest logs: $prefix.soak*.boot*.log"
 	# a plain kernel's runs are the history its mutants are judged by
-	if [ -z "$KSRC$KERNEL_PATCHES" ] && [ "$LOCKDEP$SELFTEST" = yn ]; then
+	if [ -z "$KSRC$KERNEL_PATCHES" ] && [ "$LOCKDEP" = y ]; then
 		mkdir -p "$CACHE/results/history"
 		for r in "${records[@]}"; do
 			python3 "$here/vkt_results.py" history "$r" "$CACHE/results/history/$KVER.txt"
