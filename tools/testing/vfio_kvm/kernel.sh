@@ -4,6 +4,7 @@
 # the suite's hooks, patches applied for one run, the build.  Sourced by
 # run.sh; the functions print what they do and return non-zero on failure.
 
+# newest first
 VKT_KVERS="7.3 6.12 6.1"
 
 # Build dependencies of a kunit.py x86_64 kernel booted in QEMU (and of

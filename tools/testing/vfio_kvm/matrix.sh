@@ -62,8 +62,8 @@ count() {
 # shellcheck source=tools/testing/vfio_kvm/kernel.sh
 . "$here/kernel.sh"
 mkdir -p "$CACHE"
-vkt_get_source 7.3
-tree=$(vkt_debian_tree 7.3)
+vkt_get_source "${VKT_KVERS%% *}"
+tree=$(vkt_debian_tree "${VKT_KVERS%% *}")
 echo "=== the judge's own tests (tools/testing/vfio_kvm/judge-tests)"
 result=$(VKT_KUNIT_DIR="$tree/tools/testing/kunit" python3 "$here/vkt_results_test.py" 2>&1)
 echo "$result"

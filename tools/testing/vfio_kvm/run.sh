@@ -114,23 +114,23 @@ fi
 
 kunit=(python3 tools/testing/kunit/kunit.py)
 common=(--arch="$ARCH" "--build_dir=$build" "--qemu_config=$here/qemu_$ARCH.py")
-# the suites' kunitconfig, then what the guest can do without
 kconfig=(--kunitconfig=drivers/vfio/tests/.kunitconfig)
-minimal=("--kunitconfig=$here/configs/minimal.config"
-	 "--kunitconfig=$here/configs/minimal-$ARCH.config")
 cc="ccache gcc"
 if [ "$ARCH" = x86_64 ]; then
 	# lz4 packs and unpacks the kernel image faster than gzip: a shorter
 	# edit to result
-	kconfig+=("${minimal[@]}" --kconfig_add CONFIG_KERNEL_LZ4=y)
+	kconfig+=(--kconfig_add CONFIG_KERNEL_LZ4=y)
 else
 	# KVM is built in on arm64: the suites' kunitconfig without its x86
 	# vendor module
 	grep -v '^CONFIG_KVM_AMD=' "$tree/drivers/vfio/tests/.kunitconfig" > "$build/kunitconfig"
-	kconfig=("--kunitconfig=$build/kunitconfig" "${minimal[@]}")
+	kconfig=("--kunitconfig=$build/kunitconfig")
 	common+=("--cross_compile=$VKT_ARM64_CROSS")
 	cc="ccache ${VKT_ARM64_CROSS}gcc"
 fi
+# what the guest can do without
+kconfig+=("--kunitconfig=$here/configs/minimal.config"
+	  "--kunitconfig=$here/configs/minimal-$ARCH.config")
 [ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
 # one build for the suites and the self-tests: they differ by the boots
 kconfig+=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=y)
@@ -184,11 +184,11 @@ run_boots() {
 		"$(basename "$prefix").cases" > "$rec.boots"
 	jsons=()
 	for i in "${!boots[@]}"; do
-		say "booting the guest${boots[$i]:+ for ${boots[$i]}} ($((i + 1))/${#boots[@]})"
+		say "booting the guest for ${boots[$i]} ($((i + 1))/${#boots[@]})"
 		part="$rec.boot$i.json"
 		rm -f "$build/test.log"
 		set +e
-		(cd "$tree" && "${kunit[@]}" "${exec_args[@]}" "--json=$part" ${boots[$i]:+"${boots[$i]}"}) |
+		(cd "$tree" && "${kunit[@]}" "${exec_args[@]}" "--json=$part" "${boots[$i]}") |
 			tee "$rec.boot$i.out"
 		rc=${PIPESTATUS[0]}
 		set -e
@@ -196,7 +196,7 @@ run_boots() {
 		! grep -q 'timed out after' "$rec.boot$i.out" || rc=124
 		cp "$build/test.log" "$rec.boot$i.log" 2>/dev/null || : > "$rec.boot$i.log"
 		cat "$rec.boot$i.log" >> "$guest_log"
-		printf 'boot\t%s\t%s\t%s\n' "${boots[$i]:-*}" "$(basename "$rec").boot$i.log" \
+		printf 'boot\t%s\t%s\t%s\n' "${boots[$i]}" "$(basename "$rec").boot$i.log" \
 			"$rc" >> "$rec.boots"
 		jsons+=("$part")
 	done
