@@ -10,7 +10,7 @@ VKT_KVERS="7.3 6.12 6.1"
 # Build dependencies of a kunit.py x86_64 kernel booted in QEMU (and of
 # an arm64 one: VKT_ARM64_PACKAGES).
 VKT_PACKAGES="bc bison flex gcc make libc6-dev libelf-dev libssl-dev ccache
-	      python3 qemu-system-x86 rsync patch xz-utils lz4 cpio kmod"
+	      python3 qemu-system-x86 rsync patch xz-utils cpio kmod"
 VKT_ARM64_PACKAGES="gcc-aarch64-linux-gnu qemu-system-arm"
 VKT_ARM64_CROSS=aarch64-linux-gnu-
 
@@ -217,11 +217,17 @@ vkt_tree_kconfig() {
 	fi
 }
 
-# make, with a line of progress every 15 s instead of silence.
+# make, with a line of progress every 15 s instead of silence.  It builds
+# the image QEMU boots (x86_64: vmlinux, at its PVH entry point; arm64: the
+# uncompressed Image), or the targets given after the architecture.
 vkt_build() {
 	local tree=$1 build=$2 cc=$3 jobs=$4 arch=${5:-x86_64} pid n rc last=$SECONDS cross=()
+	local targets=("${@:6}")
 	[ "$arch" = x86_64 ] || cross=(CROSS_COMPILE=$VKT_ARM64_CROSS)
-	make -C "$tree" O="$build" ARCH="$arch" "${cross[@]}" CC="$cc" -j"$jobs" \
+	if [ ${#targets[@]} -eq 0 ]; then
+		[ "$arch" = x86_64 ] && targets=(vmlinux) || targets=(Image)
+	fi
+	make -C "$tree" O="$build" ARCH="$arch" "${cross[@]}" CC="$cc" -j"$jobs" "${targets[@]}" \
 		> "$build/build.log" 2>&1 &
 	pid=$!
 	# look often, so that a rebuild of seconds is seen to end; say every 15 s

@@ -83,6 +83,11 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 	kp=
 	[ "$patches" = - ] || for p in ${patches//,/ }; do kp+="$here/patches/$p "; done
 	[ "$boots" != - ] || boots=
+	# a mutant boots the cases that must kill it: one boot per suite.case
+	if [ "$check" = killed ] && [ -z "$boots" ]; then
+		IFS=, read -ra globs <<< "$killers"
+		boots=$(printf '%s\n' "${globs[@]}" | cut -d. -f1,2 | sort -u | paste -sd,)
+	fi
 	echo
 	echo "=== $name: linux $kernel, $arch, lockdep $lockdep${kp:+, patches: $patches}"
 	record="$out/$name.boots"

@@ -19,7 +19,7 @@ CONFIG_PREEMPT=y
 CONFIG_VIRTUALIZATION=y
 CONFIG_KVM=y''',
 			   qemu_arch='aarch64',
-			   kernel_path='arch/arm64/boot/Image.gz',
+			   kernel_path='arch/arm64/boot/Image',
 			   kernel_command_line='console=ttyAMA0 panic=-1',
 			   extra_qemu_params=['-machine', 'virt,virtualization=on',
 					      '-cpu', 'max', '-smp', '2'])

@@ -7,7 +7,9 @@
 # at once: panic=-1 reboots, which kunit.py's -no-reboot turns into an
 # exit, rather than leave a dead guest to kunit.py's timeout.  (QEMU's
 # pvpanic device cannot help here: it is found through the ACPI namespace,
-# which these kernels, built without PCI, cannot load.)
+# which these kernels, built without PCI, cannot load.)  QEMU starts
+# vmlinux itself at its PVH entry point (CONFIG_PVH): the build makes no
+# compressed bzImage, and the guest spends no time unpacking one.
 
 from ..qemu_config import QemuArchParams
 
@@ -23,7 +25,7 @@ CONFIG_VIRTUALIZATION=y
 CONFIG_KVM=y
 CONFIG_KVM_AMD=y''',
 			   qemu_arch='x86_64',
-			   kernel_path='arch/x86/boot/bzImage',
+			   kernel_path='vmlinux',
 			   kernel_command_line='console=ttyS0 panic=-1',
 			   extra_qemu_params=['-bios', 'qboot.rom',
 					      '-cpu', 'max', '-smp', '2'])
