@@ -209,11 +209,21 @@ vkt_lock_tree() {
 	fi
 }
 
-# The kunit.py options a kernel tree needs for what it has: the device cdev
-# path since 6.6.
+# What a guest of the suites does without (configs/minimal*.config), as
+# kunit.py options appended to the array named $1, for architecture $2.
+vkt_minimal_kconfig() {
+	local -n into=$1
+	local dir
+	dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/configs
+	into+=("--kunitconfig=$dir/minimal.config" "--kunitconfig=$dir/minimal-$2.config")
+}
+
+# The kunit.py options kernel tree $2 needs for what it has, appended to the
+# array named $1: the device cdev path since 6.6.
 vkt_tree_kconfig() {
-	if grep -q '^config VFIO_DEVICE_CDEV' "$1/drivers/vfio/Kconfig"; then
-		echo --kconfig_add CONFIG_IOMMUFD=y --kconfig_add CONFIG_VFIO_DEVICE_CDEV=y
+	local -n into=$1
+	if grep -q '^config VFIO_DEVICE_CDEV' "$2/drivers/vfio/Kconfig"; then
+		into+=(--kconfig_add CONFIG_IOMMUFD=y --kconfig_add CONFIG_VFIO_DEVICE_CDEV=y)
 	fi
 }
 

@@ -70,12 +70,14 @@ mkdir -p "$build" "$out"
 export CCACHE_DIR="$CACHE/ccache" CCACHE_BASEDIR="$tree"
 cc="ccache gcc"
 
+kconfig=("--kunitconfig=$here/configs/modules.config")
+vkt_minimal_kconfig kconfig x86_64
+kconfig+=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=m)
+[ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
 # what differs between kernel generations: the device cdev path (6.6), and
 # the Kconfig symbol of kmemleak's sample module (SAMPLE_KMEMLEAK in 6.12,
 # DEBUG_KMEMLEAK_TEST in 6.1)
-kconfig=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=m)
-[ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
-kconfig+=($(vkt_tree_kconfig "$tree"))
+vkt_tree_kconfig kconfig "$tree"
 if grep -q '^config SAMPLE_KMEMLEAK' "$tree/samples/Kconfig"; then
 	kconfig+=(--kconfig_add CONFIG_SAMPLE_KMEMLEAK=m)
 else
@@ -84,10 +86,7 @@ fi
 
 say "kernel: Debian linux-source-$KVER $(vkt_debian_version "$KVER"), VFIO, KVM and the suites as modules${patches:+, patches: ${patches[*]##*/}}"
 (cd "$tree" && python3 tools/testing/kunit/kunit.py config --arch=x86_64 \
-	"--build_dir=$build" "--qemu_config=$here/qemu_x86_64.py" \
-	"--kunitconfig=$here/configs/modules.config" \
-	"--kunitconfig=$here/configs/minimal.config" \
-	"--kunitconfig=$here/configs/minimal-x86_64.config" "${kconfig[@]}" \
+	"--build_dir=$build" "--qemu_config=$here/qemu_x86_64.py" "${kconfig[@]}" \
 	--make_options "CC=$cc") > "$build/config.log" 2>&1 || {
 	tail -20 "$build/config.log" >&2
 	fail_setup "kernel configuration failed (log: $build/config.log)"

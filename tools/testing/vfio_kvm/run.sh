@@ -125,13 +125,12 @@ if [ "$ARCH" != x86_64 ]; then
 	cc="ccache ${VKT_ARM64_CROSS}gcc"
 fi
 # what the guest can do without; kunit.py's guest runs no user space
-kconfig+=("--kunitconfig=$here/configs/minimal.config"
-	  "--kunitconfig=$here/configs/minimal-$ARCH.config"
-	  "--kunitconfig=$here/configs/no-user-space.config")
+vkt_minimal_kconfig kconfig "$ARCH"
+kconfig+=("--kunitconfig=$here/configs/no-user-space.config")
 [ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
 # one build for the suites and the self-tests: they differ by the boots
 kconfig+=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=y)
-kconfig+=($(vkt_tree_kconfig "$tree"))
+vkt_tree_kconfig kconfig "$tree"
 export CCACHE_DIR="$CACHE/ccache"
 export CCACHE_BASEDIR="$tree"
 
