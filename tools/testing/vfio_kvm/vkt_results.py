@@ -939,16 +939,17 @@ FAILED_AT = re.compile(r'(?:EXPECTATION|ASSERTION) FAILED at \S*?([\w.]+\.c):(\d
 def cmd_coverage(src, logs):
 	import glob
 	sites = []
+	# the environment's checks: what the mocks saw, and the deadline of
+	# every call of a case
+	env_checks = {'vfio_kvm_dev.c': 'static void vkt_dev_report(',
+		      'vfio_kvm_call.c': 'long vkt_call('}
 	for path in sorted(glob.glob(os.path.join(src, '*_kunit.c'))) + \
-		    [os.path.join(src, 'vfio_kvm_env.c')]:
+		    [os.path.join(src, f) for f in sorted(env_checks)]:
 		name = os.path.basename(path)
 		in_report = False
 		for n, line in enumerate(open(path), 1):
-			if name == 'vfio_kvm_env.c':
-				# the env's checks: what the mocks saw, and
-				# the deadline of every call of a case
-				if line.startswith(('static void vkt_dev_report(',
-						    'static long vkt_call(')):
+			if name in env_checks:
+				if line.startswith(env_checks[name]):
 					in_report = True
 				elif line.startswith('}'):
 					in_report = False

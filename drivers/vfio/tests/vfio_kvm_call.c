@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * How the vfio <-> kvm suites call into VFIO and KVM: every call that can
+ * wait for a VFIO or KVM lock has a deadline, ioctl arguments live in user
+ * memory of the case's mm, and fds are installed in the files table that
+ * KUnit's kthreads share.
+ */
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/kthread.h>
+#include <linux/mount.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <kunit/kunit_thread.h>
+
+#include "vfio_kvm_call.h"
+#include "vfio_kvm_env.h"
+
+/* ---- every call of a case into VFIO or KVM has a deadline ----------------- */
+
+/*
+ * A case on a kernel that deadlocks must fail, not hang: KUnit cannot stop
+ * a case blocked in mutex_lock(), and then never ends.  So the calls that
+ * can wait for a VFIO or KVM lock run in a kthread that acts for the case
+ * (its mm for ioctl arguments; fds live in the files table all kthreads
+ * share), and the case waits VKT_CALL_TIMEOUT seconds for it.  The threads
+ * a case starts itself (the race, the release side of the interleaving, the
+ * teardown) call directly: whoever waits for them has a deadline.
+ */
+#define VKT_CALL_TIMEOUT	30
+
+static int vkt_call_main(void *data)
+{
+	struct vkt_call *call = data;
+
+	kthread_use_mm(call->mm);
+	call->ret = call->fn(call);
+	kthread_unuse_mm(call->mm);
+	mmput(call->mm);
+	return 0;
+}
+
+long vkt_call(struct vkt_env *env, const char *what, const struct vkt_call *c)
+{
+	struct kunit_thread *thread;
+	struct vkt_call *call;
+	long ret;
+
+	if (current != env->actors[0])
+		return c->fn((struct vkt_call *)c);
+
+	call = kmemdup(c, sizeof(*c), GFP_KERNEL);
+	if (!call)
+		return -ENOMEM;
+	if (!mmget_not_zero(env->mm)) {
+		kfree(call);
+		return -ESRCH;
+	}
+	call->mm = env->mm;
+	thread = kunit_thread_run(vkt_call_main, call, "vkt-call");
+	if (IS_ERR(thread)) {
+		mmput(env->mm);
+		kfree(call);
+		return PTR_ERR(thread);
+	}
+	if (kunit_thread_join(thread, jiffies + VKT_CALL_TIMEOUT * HZ, NULL)) {
+		/* the thread still uses @call, the case's files and the module */
+		vkt_set_wedged(what);
+		KUNIT_FAIL_AND_ABORT(env->test,
+				     "deadlock: %s did not return within %u s: a lock it waits for is held by a task that waits for it",
+				     what, VKT_CALL_TIMEOUT);
+	}
+	ret = call->ret;
+	kfree(call);
+	return ret;
+}
+
+static long vkt_call_ioctl(struct vkt_call *call)
+{
+	return call->file->f_op->unlocked_ioctl(call->file, call->cmd,
+						call->arg);
+}
+
+long vkt_ioctl(struct vkt_env *env, const char *what, struct file *file,
+	       unsigned int cmd, unsigned long arg)
+{
+	struct vkt_call call = {
+		.fn = vkt_call_ioctl, .file = file, .cmd = cmd, .arg = arg,
+	};
+
+	return vkt_call(env, what, &call);
+}
+
+/* The last fput of @file, now, and the fput()s its release deferred. */
+static long vkt_call_fput(struct vkt_call *call)
+{
+	if (call->file)
+		__fput_sync(call->file);
+	flush_delayed_fput();
+	return 0;
+}
+
+void vkt_fput(struct vkt_env *env, const char *what, struct file *file)
+{
+	struct vkt_call call = { .fn = vkt_call_fput, .file = file };
+
+	vkt_call(env, what, &call);
+}
+
+static long vkt_call_open(struct vkt_call *call)
+{
+	struct vkt_env *env = call->data;
+
+	return (long)file_open_root_mnt(env->devtmpfs, (const char *)call->arg,
+					O_RDWR, 0);
+}
+
+/* ---- files, fds and user memory ----------------------------------------- */
+
+/* Give @file an fd number, keeping our own reference. */
+int vkt_install(struct file *file)
+{
+	int fd = get_unused_fd_flags(O_CLOEXEC);
+
+	if (fd >= 0)
+		fd_install(fd, get_file(file));
+	return fd;
+}
+
+void vkt_close_installed(struct vkt_env *env, const char *what, int *fd,
+			 struct file **file)
+{
+	if (*fd >= 0)
+		close_fd(*fd);
+	if (*file)
+		vkt_fput(env, what, *file);	/* the last reference */
+	*fd = -1;
+	*file = NULL;
+}
+
+/* Turn an fd a kernel ioctl installed into a file only we hold. */
+struct file *vkt_take_fd(int fd)
+{
+	struct file *file;
+
+	if (fd < 0)
+		return ERR_PTR(fd);
+	file = fget(fd);
+	close_fd(fd);
+	return file ?: ERR_PTR(-EBADF);
+}
+
+/* Open /dev/@path: opening a group takes its group_lock. */
+struct file *vkt_open_node(struct vkt_env *env, const char *path)
+{
+	struct vkt_call call = {
+		.fn = vkt_call_open, .arg = (unsigned long)path, .data = env,
+	};
+
+	return (struct file *)vkt_call(env, "opening a node of the private /dev",
+				       &call);
+}
+
+void vkt_close_node(struct vkt_env *env, struct file *file)
+{
+	vkt_fput(env, "the last close of a /dev node", file);
+}
+
+/* Each thread that issues ioctls has its own slice of the user page. */
+void __user *vkt_uarg(struct vkt_env *env)
+{
+	int i;
+
+	for (i = 0; i < VKT_MAX_ACTORS; i++)
+		if (env->actors[i] == current)
+			return (void __user *)(env->ubuf +
+					       i * (PAGE_SIZE / VKT_MAX_ACTORS));
+	return NULL;	/* the ioctl then fails with -EFAULT */
+}
+
+int vkt_env_enter(struct vkt_env *env, int actor)
+{
+	if (actor <= 0 || actor >= VKT_MAX_ACTORS || !mmget_not_zero(env->mm))
+		return -EINVAL;
+	kthread_use_mm(env->mm);
+	env->actors[actor] = current;
+	return 0;
+}
+
+void vkt_env_leave(struct vkt_env *env, int actor)
+{
+	env->actors[actor] = NULL;
+	kthread_unuse_mm(env->mm);
+	mmput(env->mm);
+}

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The mock vfio devices of the vfio <-> kvm suites: platform devices of a
+ * mock driver, registered with VFIO as emulated-IOMMU devices and opened
+ * through the real group or device cdev ioctls.
+ */
+#include <linux/file.h>
+#include <linux/iommu.h>
+#include <linux/platform_device.h>
+#include <linux/uaccess.h>
+
+#include "vfio_kvm_call.h"
+#include "vfio_kvm_compat.h"
+#include "vfio_kvm_env.h"
+
+#define VKT_DRV_NAME	"vfio-kvm-mock"
+
+/* ---- the mock platform driver the vfio devices sit on ------------------ */
+
+static int vkt_probe(struct platform_device *pdev)
+{
+	return 0;
+}
+
+static struct platform_driver vkt_driver = {
+	.probe = vkt_probe,
+	.driver = {
+		.name = VKT_DRV_NAME,
+	},
+};
+
+static bool vkt_driver_registered;
+
+int vkt_suite_init(struct kunit_suite *suite)
+{
+	int ret = 0;
+
+	if (!vkt_driver_registered)
+		ret = vkt_compat_platform_driver_register(&vkt_driver);
+	vkt_driver_registered = !ret;
+	return ret;
+}
+
+void vkt_suite_exit(struct kunit_suite *suite)
+{
+	/* a wedged case left devices bound to it */
+	if (vkt_wedged())
+		return;
+	platform_driver_unregister(&vkt_driver);
+	vkt_driver_registered = false;
+}
+
+/* ---- mock vfio devices -------------------------------------------------- */
+
+static struct vkt_open *vkt_find_open(struct vkt_env *env, struct file *file)
+{
+	int i;
+
+	for (i = 0; i < VKT_MAX_FILES; i++)
+		if (env->files[i].file == file)
+			return &env->files[i];
+	return NULL;
+}
+
+static void vkt_track(struct vkt_env *env, struct file *file, bool add)
+{
+	struct vkt_open *open;
+
+	mutex_lock(&env->files_lock);
+	open = vkt_find_open(env, add ? NULL : file);
+	if (open) {
+		open->file = add ? file : NULL;
+		open->vm = NULL;
+	}
+	mutex_unlock(&env->files_lock);
+	WARN_ON_ONCE(add && !open);
+}
+
+/* The case added @file to @vm (NULL: removed it from KVM). */
+void vkt_track_vm(struct vkt_env *env, struct file *file, struct vkt_vm *vm)
+{
+	struct vkt_open *open;
+
+	if (current != env->actors[0])
+		return;
+	mutex_lock(&env->files_lock);
+	open = vkt_find_open(env, file);
+	if (open)
+		open->vm = vm;
+	mutex_unlock(&env->files_lock);
+}
+
+static void vkt_dev_report(struct vkt_dev *dev);
+
+const char *vkt_path_name(enum vkt_path path)
+{
+	return path == VKT_PATH_CDEV ? "cdev" : "group";
+}
+
+void vkt_param_desc(const struct vkt_param *param, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s-%s", vkt_path_name(param->path),
+		 param->b->name);
+}
+
+void vkt_path_desc(const enum vkt_path *path, char *desc)
+{
+	strscpy(desc, vkt_path_name(*path), KUNIT_PARAM_DESC_SIZE);
+}
+
+void vkt_skip_unless_path(struct kunit *test, enum vkt_path path)
+{
+	if (path == VKT_PATH_CDEV && !IS_ENABLED(CONFIG_VFIO_DEVICE_CDEV))
+		vkt_skip(test, "no device cdev path: CONFIG_VFIO_DEVICE_CDEV is off or older than 6.6");
+}
+
+/* The group path: the group in a type1 container of its own. */
+static void vkt_dev_open_group(struct vkt_dev *dev)
+{
+	struct kunit *test = dev->env->test;
+	void __user *uarg = vkt_uarg(dev->env);
+	struct iommu_group *iommu_group;
+	char path[32];
+	long ret;
+
+	iommu_group = iommu_group_get(&dev->pdev->dev);
+	KUNIT_ASSERT_NOT_NULL(test, iommu_group);
+	snprintf(path, sizeof(path), "vfio/%d", iommu_group_id(iommu_group));
+	iommu_group_put(iommu_group);
+
+	dev->group = vkt_open_node(dev->env, path);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->group), "open %s: %ld", path,
+			       PTR_ERR(dev->group));
+	dev->group_fd = vkt_install(dev->group);
+	KUNIT_ASSERT_GE(test, dev->group_fd, 0);
+
+	dev->container = vkt_open_node(dev->env, "vfio/vfio");
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->container),
+			       "open vfio/vfio: %ld", PTR_ERR(dev->container));
+	dev->container_fd = vkt_install(dev->container);
+	KUNIT_ASSERT_GE(test, dev->container_fd, 0);
+
+	KUNIT_ASSERT_EQ(test, put_user(dev->container_fd, (int __user *)uarg), 0);
+	ret = vkt_ioctl(dev->env, "VFIO_GROUP_SET_CONTAINER", dev->group,
+			VFIO_GROUP_SET_CONTAINER, (unsigned long)uarg);
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "VFIO_GROUP_SET_CONTAINER: %ld", ret);
+	ret = vkt_ioctl(dev->env, "VFIO_SET_IOMMU", dev->container,
+			VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "VFIO_SET_IOMMU(TYPE1v2): %ld", ret);
+}
+
+/* The cdev path: an iommufd to bind to; the group stays closed. */
+static void vkt_dev_open_iommufd(struct vkt_dev *dev)
+{
+	struct kunit *test = dev->env->test;
+
+	dev->iommufd = vkt_open_node(dev->env, "iommu");
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->iommufd), "open iommu: %ld",
+			       PTR_ERR(dev->iommufd));
+	dev->iommufd_fd = vkt_install(dev->iommufd);
+	KUNIT_ASSERT_GE(test, dev->iommufd_fd, 0);
+}
+
+struct vkt_dev *vkt_dev_create(struct vkt_env *env, enum vkt_path path,
+			       const struct vkt_mock_behaviour *b,
+			       void *dev_set_id)
+{
+	struct kunit *test = env->test;
+	struct platform_device *pdev;
+	struct vkt_dev *dev;
+	struct vkt_mock *m;
+	long ret;
+
+	vkt_skip_unless_path(test, path);
+	KUNIT_ASSERT_LT(test, env->nr_devs, VKT_MAX_DEVS);
+	dev = &env->devs[env->nr_devs++];
+	dev->env = env;
+	dev->path = path;
+	dev->group_fd = -1;
+	dev->container_fd = -1;
+	dev->iommufd_fd = -1;
+
+	pdev = platform_device_register_simple(VKT_DRV_NAME, PLATFORM_DEVID_AUTO,
+					       NULL, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(pdev),
+			       "platform_device_register_simple(): %ld",
+			       PTR_ERR(pdev));
+	dev->pdev = pdev;
+	KUNIT_ASSERT_NOT_NULL_MSG(test, pdev->dev.driver,
+				  "%s did not bind to the mock driver",
+				  dev_name(&pdev->dev));
+
+	m = vfio_alloc_device(vkt_mock, vdev, &pdev->dev, &vkt_mock_ops);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(m), "vfio_alloc_device(): %ld",
+			       PTR_ERR(m));
+	vkt_mock_init(m, b);
+	dev->mock = m;
+	if (dev_set_id) {
+		ret = vfio_assign_device_set(&m->vdev, dev_set_id);
+		KUNIT_ASSERT_EQ_MSG(test, ret, 0, "vfio_assign_device_set()");
+	}
+	ret = vfio_register_emulated_iommu_dev(&m->vdev);
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0,
+			    "vfio_register_emulated_iommu_dev(): %ld", ret);
+	dev->registered = true;
+
+	if (path == VKT_PATH_CDEV)
+		vkt_dev_open_iommufd(dev);
+	else
+		vkt_dev_open_group(dev);
+	return dev;
+}
+
+/* open("/dev/vfio/devices/vfioN"): a device file, not bound yet. */
+struct file *vkt_dev_cdev_open(struct vkt_dev *dev)
+{
+	char path[48];
+	struct file *file;
+
+	snprintf(path, sizeof(path), "vfio/devices/%s",
+		 dev_name(&dev->mock->vdev.device));
+	file = vkt_open_node(dev->env, path);
+	if (!IS_ERR(file))
+		vkt_track(dev->env, file, true);
+	return file;
+}
+
+static long vkt_call_bind(struct vkt_call *call)
+{
+	return vkt_compat_bind_iommufd(call->file, (void __user *)call->arg,
+				       call->cmd);
+}
+
+/* VFIO_DEVICE_BIND_IOMMUFD: the cdev path's device open. */
+int vkt_dev_cdev_bind(struct vkt_dev *dev, struct file *file)
+{
+	struct vkt_call call = { .fn = vkt_call_bind, .file = file };
+	int ret;
+
+	/* a group-path device being bound on purpose: it gets one now */
+	if (!dev->iommufd)
+		vkt_dev_open_iommufd(dev);
+	call.arg = (unsigned long)vkt_uarg(dev->env);
+	call.cmd = dev->iommufd_fd;
+	ret = vkt_call(dev->env,
+		       "VFIO_DEVICE_BIND_IOMMUFD (the device's open: open_device under VFIO's locks)",
+		       &call);
+	if (!ret)
+		dev->bound = file;
+	vkt_dev_report(dev);
+	return ret;
+}
+
+/* Fail the case with what a mock saw, once per mock; from the case only. */
+static void vkt_dev_report(struct vkt_dev *dev)
+{
+	struct vkt_mock *m = dev->mock;
+	struct kunit *test = dev->env->test;
+
+	if (current != dev->env->actors[0])
+		return;
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&m->violations), 0,
+			    "%s mock: driver contract broken: %s",
+			    m->b->name, m->violation);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&m->deadlocks), 0,
+			    "deadlock: %s", m->deadlock);
+	atomic_set(&m->violations, 0);
+	atomic_set(&m->deadlocks, 0);
+}
+
+/*
+ * The real device open path: VFIO_GROUP_GET_DEVICE_FD, or on the cdev path
+ * open, KVM_DEV_VFIO_FILE_ADD when a VM is attached, and
+ * VFIO_DEVICE_BIND_IOMMUFD.
+ */
+struct file *vkt_dev_open(struct vkt_dev *dev)
+{
+	struct vkt_env *env = dev->env;
+	const char *name = dev_name(&dev->pdev->dev);
+	void __user *uarg = vkt_uarg(env);
+	struct vkt_vm *vm = READ_ONCE(dev->attached);
+	struct file *file;
+	int ret;
+
+	if (dev->path == VKT_PATH_CDEV) {
+		file = vkt_dev_cdev_open(dev);
+		if (IS_ERR(file))
+			return file;
+		ret = vm ? vkt_vm_add_file(vm, file) : 0;
+		if (!ret)
+			ret = vkt_dev_cdev_bind(dev, file);
+		if (ret) {
+			vkt_dev_close(dev, file);
+			return ERR_PTR(ret);
+		}
+		return file;
+	}
+
+	if (copy_to_user(uarg, name, strlen(name) + 1))
+		return ERR_PTR(-EFAULT);
+	file = vkt_take_fd(vkt_ioctl(env,
+				     "VFIO_GROUP_GET_DEVICE_FD (the device's open: open_device under VFIO's locks)",
+				     dev->group, VFIO_GROUP_GET_DEVICE_FD,
+				     (unsigned long)uarg));
+	if (!IS_ERR(file))
+		vkt_track(env, file, true);
+	vkt_dev_report(dev);
+	return file;
+}
+
+/* The last fput of a device file: the real device close path. */
+void vkt_dev_close(struct vkt_dev *dev, struct file *file)
+{
+	struct vkt_open *open;
+	struct vkt_vm *vm;
+
+	mutex_lock(&dev->env->files_lock);
+	open = vkt_find_open(dev->env, file);
+	vm = open ? open->vm : NULL;
+	mutex_unlock(&dev->env->files_lock);
+	if (vm)
+		vkt_vm_del_file(vm, file);
+
+	if (dev->bound == file)
+		dev->bound = NULL;
+	vkt_track(dev->env, file, false);
+	vkt_fput(dev->env,
+		 "the last close of the device file (close_device under VFIO's locks)",
+		 file);
+	vkt_dev_report(dev);
+}
+
+struct kvm *vkt_dev_kvm(struct vkt_dev *dev)
+{
+	return READ_ONCE(dev->mock->vdev.kvm);
+}
+
+void vkt_dev_destroy(struct vkt_dev *dev)
+{
+	struct vkt_env *env = dev->env;
+
+	vkt_close_installed(env, "closing the group", &dev->group_fd,
+			    &dev->group);
+	vkt_close_installed(env, "closing the container", &dev->container_fd,
+			    &dev->container);
+	vkt_close_installed(env, "closing the iommufd", &dev->iommufd_fd,
+			    &dev->iommufd);
+	if (dev->registered)
+		vfio_unregister_group_dev(&dev->mock->vdev);
+	if (dev->mock)
+		vfio_put_device(&dev->mock->vdev);
+	if (!IS_ERR_OR_NULL(dev->pdev))
+		platform_device_unregister(dev->pdev);
+}
