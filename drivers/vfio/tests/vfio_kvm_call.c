@@ -11,7 +11,7 @@
 #include <linux/mount.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
-#include <kunit/kunit_thread.h>
+#include <kunit/thread.h>
 
 #include "vfio_kvm_call.h"
 #include "vfio_kvm_env.h"

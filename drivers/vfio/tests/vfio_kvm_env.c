@@ -17,8 +17,8 @@
 #include <linux/file.h>
 #include <linux/module.h>
 #include <linux/mount.h>
-#include <kunit/kunit_reports.h>
-#include <kunit/kunit_thread.h>
+#include <kunit/reports.h>
+#include <kunit/thread.h>
 
 #include "vfio_kvm_call.h"
 #include "vfio_kvm_compat.h"

@@ -10,8 +10,8 @@
  */
 #include <linux/debug_locks.h>
 #include <linux/jiffies.h>
-#include <kunit/kunit_reports.h>
-#include <kunit/kunit_thread.h>
+#include <kunit/reports.h>
+#include <kunit/thread.h>
 
 #include "vfio_kvm_env.h"
 

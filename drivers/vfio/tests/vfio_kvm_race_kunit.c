@@ -15,7 +15,7 @@
 #include <linux/jiffies.h>
 #include <linux/moduleparam.h>
 #include <linux/spinlock.h>
-#include <kunit/kunit_thread.h>
+#include <kunit/thread.h>
 
 #include "vfio_kvm_env.h"
 

@@ -53,7 +53,7 @@ static struct file *vkt_ref_open(struct kunit *test, struct vkt_dev *dev,
 	return file;
 }
 
-#define KUNIT_EXPECT_USERS(test, vm, expected, fmt, ...)		\
+#define VKT_EXPECT_USERS(test, vm, expected, fmt, ...)		\
 	KUNIT_EXPECT_EQ_MSG(test, vkt_vm_users(vm), expected,		\
 			    "kvm->users_count " fmt, ##__VA_ARGS__)
 
@@ -61,7 +61,7 @@ static struct file *vkt_ref_open(struct kunit *test, struct vkt_dev *dev,
  * A case that goes on to drop other references must first know that VFIO
  * holds one, or the kernel would free the VM under the driver.
  */
-#define KUNIT_ASSERT_VFIO_HOLDS_REF(test, vm, base)			\
+#define VKT_ASSERT_VFIO_HOLDS_REF(test, vm, base)			\
 	KUNIT_ASSERT_EQ_MSG(test, vkt_vm_users(vm), (base) + 1,		\
 			    "VFIO holds no KVM reference of its own while the device is open (users_count %u before the open)", \
 			    base)
@@ -82,15 +82,15 @@ static void vfio_kvm_ref_open_holds_one(struct kunit *test)
 	f1 = vkt_ref_open(test, dev, base);
 	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm->kvm,
 				"device->kvm after the first open");
-	KUNIT_EXPECT_USERS(test, vm, base + 1, "with one device fd open");
+	VKT_EXPECT_USERS(test, vm, base + 1, "with one device fd open");
 
 	/* only the group path opens a device more than once */
 	if (dev->path == VKT_PATH_GROUP) {
 		f2 = vkt_ref_open(test, dev, base);
-		KUNIT_EXPECT_USERS(test, vm, base + 1, "with two device fds open");
+		VKT_EXPECT_USERS(test, vm, base + 1, "with two device fds open");
 		vkt_dev_close(dev, f2);
-		KUNIT_EXPECT_USERS(test, vm, base + 1,
-				   "after closing one of two device fds");
+		VKT_EXPECT_USERS(test, vm, base + 1,
+				 "after closing one of two device fds");
 		KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm->kvm,
 					"device->kvm while one device fd is open");
 	}
@@ -109,7 +109,7 @@ static void vfio_kvm_ref_last_close_drops(struct kunit *test)
 	base = vkt_vm_users(vm);
 
 	vkt_dev_close(dev, vkt_ref_open(test, dev, base));
-	KUNIT_EXPECT_USERS(test, vm, base, "after the last close");
+	VKT_EXPECT_USERS(test, vm, base, "after the last close");
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
 			      "device->kvm after the last close");
 }
@@ -131,7 +131,7 @@ static void vkt_ref_dropped_while_open(struct kunit *test, bool release)
 	dev->mock->expect_kvm = true;
 	base = vkt_vm_users(vm);
 	file = vkt_ref_open(test, dev, base);
-	KUNIT_ASSERT_VFIO_HOLDS_REF(test, vm, base);
+	VKT_ASSERT_VFIO_HOLDS_REF(test, vm, base);
 
 	if (release) {
 		vkt_vm_release_kvfio(vm);
@@ -143,13 +143,13 @@ static void vkt_ref_dropped_while_open(struct kunit *test, bool release)
 	}
 	dev->mock->min_users = base - kvfio + 1;
 
-	KUNIT_EXPECT_USERS(test, vm, base - kvfio + 1,
-			   "after KVM dropped the group of the open device");
+	VKT_EXPECT_USERS(test, vm, base - kvfio + 1,
+			 "after KVM dropped the group of the open device");
 	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm->kvm,
 				"device->kvm after KVM dropped the group of the open device");
 
 	vkt_dev_close(dev, file);
-	KUNIT_EXPECT_USERS(test, vm, base - kvfio, "after the last close");
+	VKT_EXPECT_USERS(test, vm, base - kvfio, "after the last close");
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
 			      "device->kvm after the last close");
 }
@@ -182,30 +182,30 @@ static void vfio_kvm_ref_group_moved(struct kunit *test)
 	base1 = vkt_vm_users(vm1);
 	base2 = vkt_vm_users(vm2);
 	file = vkt_ref_open(test, dev, base1);
-	KUNIT_ASSERT_VFIO_HOLDS_REF(test, vm1, base1);
+	VKT_ASSERT_VFIO_HOLDS_REF(test, vm1, base1);
 
 	KUNIT_ASSERT_EQ(test, vkt_vm_detach(vm1, dev), 0);
 	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm2, dev), 0);
 	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm1->kvm,
 				"device->kvm after the group moved to a second VM while open");
-	KUNIT_EXPECT_USERS(test, vm1, base1 + 1,
-			   "of the first VM after the group moved while open");
-	KUNIT_EXPECT_USERS(test, vm2, base2,
-			   "of the second VM while the device is still open on the first");
+	VKT_EXPECT_USERS(test, vm1, base1 + 1,
+			 "of the first VM after the group moved while open");
+	VKT_EXPECT_USERS(test, vm2, base2,
+			 "of the second VM while the device is still open on the first");
 	vkt_dev_close(dev, file);
-	KUNIT_EXPECT_USERS(test, vm1, base1,
-			   "of the first VM after the last close");
+	VKT_EXPECT_USERS(test, vm1, base1,
+			 "of the first VM after the last close");
 
 	file = vkt_ref_open(test, dev, base2);
 	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm2->kvm,
 				"device->kvm at the next first open");
-	KUNIT_EXPECT_USERS(test, vm2, base2 + 1,
-			   "of the second VM at the next first open");
-	KUNIT_EXPECT_USERS(test, vm1, base1,
-			   "of the first VM at the next first open");
+	VKT_EXPECT_USERS(test, vm2, base2 + 1,
+			 "of the second VM at the next first open");
+	VKT_EXPECT_USERS(test, vm1, base1,
+			 "of the first VM at the next first open");
 	vkt_dev_close(dev, file);
-	KUNIT_EXPECT_USERS(test, vm2, base2,
-			   "of the second VM after the last close");
+	VKT_EXPECT_USERS(test, vm2, base2,
+			 "of the second VM after the last close");
 }
 
 /*
@@ -221,7 +221,7 @@ static void vkt_ref_expect_no_vm(struct kunit *test, struct vkt_dev *dev,
 	file = vkt_ref_open(test, dev, base);
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
 			      "device->kvm at an open %s", state);
-	KUNIT_EXPECT_USERS(test, vm, base, "with the device open %s", state);
+	VKT_EXPECT_USERS(test, vm, base, "with the device open %s", state);
 	vkt_dev_close(dev, file);
 }
 
@@ -278,8 +278,8 @@ static void vfio_kvm_ref_open_fails(struct kunit *test)
 				    vkt_path_name(dev->path), attempt);
 		if (!IS_ERR(file))
 			vkt_dev_close(dev, file);
-		KUNIT_EXPECT_USERS(test, vm, base,
-				   "after open_device failed, attempt %u", attempt);
+		VKT_EXPECT_USERS(test, vm, base,
+				 "after open_device failed, attempt %u", attempt);
 		KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
 				      "device->kvm after open_device failed, attempt %u",
 				      attempt);
@@ -307,7 +307,7 @@ static void vfio_kvm_ref_dying_vm(struct kunit *test)
 		refcount_set(&vm->kvm->users_count, VKT_DYING_PIN);
 		KUNIT_FAIL(test, "device->kvm is a VM whose users_count was 0 at open: VFIO handed a dying VM to the driver");
 	} else {
-		KUNIT_EXPECT_USERS(test, vm, 0U, "of a dying VM after the open");
+		VKT_EXPECT_USERS(test, vm, 0U, "of a dying VM after the open");
 	}
 	vkt_dev_close(dev, file);
 }
@@ -328,18 +328,18 @@ static void vfio_kvm_ref_dev_set_shared(struct kunit *test)
 	base = vkt_vm_users(vm);
 
 	fa = vkt_ref_open(test, a, base);
-	KUNIT_EXPECT_USERS(test, vm, base + 1, "with the first device of the dev_set open");
+	VKT_EXPECT_USERS(test, vm, base + 1, "with the first device of the dev_set open");
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(b),
 			      "device->kvm of the dev_set's device that is not open");
 	fb = vkt_ref_open(test, b, base);
-	KUNIT_EXPECT_USERS(test, vm, base + 2, "with both devices of the dev_set open");
+	VKT_EXPECT_USERS(test, vm, base + 2, "with both devices of the dev_set open");
 	vkt_dev_close(a, fa);
-	KUNIT_EXPECT_USERS(test, vm, base + 1, "after closing the first device of the dev_set");
+	VKT_EXPECT_USERS(test, vm, base + 1, "after closing the first device of the dev_set");
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(a), "device->kvm of the closed device");
 	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(b), vm->kvm,
 				"device->kvm of the device still open");
 	vkt_dev_close(b, fb);
-	KUNIT_EXPECT_USERS(test, vm, base, "after closing both devices of the dev_set");
+	VKT_EXPECT_USERS(test, vm, base, "after closing both devices of the dev_set");
 }
 
 /*
@@ -359,7 +359,7 @@ static struct file *vkt_ref_leave_vm_to_vfio(struct kunit *test,
 	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
 	base = vkt_vm_users(vm);
 	file = vkt_ref_open(test, dev, base);
-	KUNIT_ASSERT_VFIO_HOLDS_REF(test, vm, base);
+	VKT_ASSERT_VFIO_HOLDS_REF(test, vm, base);
 
 	vkt_vm_release_kvfio(vm);
 	vkt_vm_close(vm);
@@ -390,8 +390,8 @@ static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
 	file = vkt_ref_leave_vm_to_vfio(test, dev, vm);
 	if (!file)
 		return;
-	KUNIT_EXPECT_USERS(test, vm, 1U,
-			   "with only the open device left holding the VM");
+	VKT_EXPECT_USERS(test, vm, 1U,
+			 "with only the open device left holding the VM");
 
 	vkt_dev_close(dev, file);
 	switch (vkt_vm_destroyed(vm)) {
@@ -524,7 +524,7 @@ static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
 	dev->mock->expect_kvm = true;
 	base = vkt_vm_users(vm);
 	first = vkt_ref_open(test, dev, base);
-	KUNIT_ASSERT_VFIO_HOLDS_REF(test, vm, base);
+	VKT_ASSERT_VFIO_HOLDS_REF(test, vm, base);
 
 	second = vkt_dev_cdev_open(dev);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(second));
@@ -534,13 +534,13 @@ static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
 			    "VFIO_DEVICE_BIND_IOMMUFD on a second fd of a bound device");
 	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm->kvm,
 				"device->kvm of the first binding after a refused second bind");
-	KUNIT_EXPECT_USERS(test, vm, base + 1,
-			   "after a refused second bind (the first binding's reference only)");
+	VKT_EXPECT_USERS(test, vm, base + 1,
+			 "after a refused second bind (the first binding's reference only)");
 	vkt_dev_close(dev, second);
 
 	vkt_dev_close(dev, first);
-	KUNIT_EXPECT_USERS(test, vm, base,
-			   "after the first binding's last close");
+	VKT_EXPECT_USERS(test, vm, base,
+			 "after the first binding's last close");
 }
 
 /*
@@ -572,7 +572,7 @@ static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 			    "VFIO_DEVICE_BIND_IOMMUFD while the device's group is open");
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(grouped),
 			      "device->kvm after a bind refused for the open group");
-	KUNIT_EXPECT_USERS(test, vm, base, "after a bind refused for the open group");
+	VKT_EXPECT_USERS(test, vm, base, "after a bind refused for the open group");
 	vkt_dev_close(grouped, file);
 
 	/* @bound is bound through its cdev: its group cannot be opened */
@@ -587,10 +587,10 @@ static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 			    "opening the group of a device bound through its cdev");
 	if (!IS_ERR(group))
 		vkt_close_node(env, group);
-	KUNIT_EXPECT_USERS(test, vm, base + 1,
-			   "with the device bound and its group refused");
+	VKT_EXPECT_USERS(test, vm, base + 1,
+			 "with the device bound and its group refused");
 	vkt_dev_close(bound, file);
-	KUNIT_EXPECT_USERS(test, vm, base, "after the bound device's last close");
+	VKT_EXPECT_USERS(test, vm, base, "after the bound device's last close");
 }
 
 static struct kunit_case vfio_kvm_ref_cases[] = {

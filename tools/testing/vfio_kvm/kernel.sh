@@ -138,6 +138,13 @@ vkt_hook() {
 	grep -qxF "$2" "$1" || echo "$2" >> "$1"
 }
 
+# Take out a hook of an older suite: line $2 of file $1.
+vkt_unhook() {
+	if grep -qxF "$2" "$1"; then
+		grep -vxF "$2" "$1" > "$1.tmp" && mv "$1.tmp" "$1"
+	fi
+}
+
 # Copy the suite into the tree; a file whose content did not change keeps
 # its time stamp, so that an unchanged suite rebuilds nothing.
 vkt_install_suite() {
@@ -147,8 +154,14 @@ vkt_install_suite() {
 	rsync -r --checksum "$repo/include/kunit/" "$tree/include/kunit/"
 	vkt_hook "$tree/drivers/vfio/Kconfig" 'source "drivers/vfio/tests/Kconfig"'
 	vkt_hook "$tree/drivers/vfio/Makefile" 'obj-y += tests/'
-	vkt_hook "$tree/lib/kunit/Makefile" 'obj-$(CONFIG_KUNIT) += kunit_thread.o kunit_reports.o'
-	vkt_hook "$tree/lib/kunit/Makefile" 'obj-$(CONFIG_KUNIT_REPORTS_TEST) += kunit_reports_test.o'
+	# the KUnit helpers are part of kunit.o, named as KUnit names its own
+	vkt_hook "$tree/lib/kunit/Makefile" 'kunit-objs += thread.o reports.o'
+	vkt_hook "$tree/lib/kunit/Makefile" 'obj-$(CONFIG_KUNIT_REPORTS_TEST) += kunit-reports-test.o'
+	# a tree the suite was installed in before they were
+	vkt_unhook "$tree/lib/kunit/Makefile" 'obj-$(CONFIG_KUNIT) += kunit_thread.o kunit_reports.o'
+	vkt_unhook "$tree/lib/kunit/Makefile" 'obj-$(CONFIG_KUNIT_REPORTS_TEST) += kunit_reports_test.o'
+	rm -f "$tree"/lib/kunit/kunit_{thread,reports,reports_test}.c \
+	      "$tree"/include/kunit/kunit_{thread,reports}.h
 	vkt_hook "$tree/lib/kunit/Kconfig" 'source "lib/kunit/Kconfig.reports"'
 }
 

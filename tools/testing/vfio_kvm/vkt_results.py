@@ -927,7 +927,7 @@ def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc,
 
 # ---- coverage -------------------------------------------------------------
 
-CHECK = re.compile(r'\bKUNIT_(EXPECT|ASSERT)_\w+\(|\bKUNIT_FAIL(_AND_ABORT)?\(|\bKUNIT_EXPECT_USERS\(|\bKUNIT_ASSERT_VFIO_HOLDS_REF\(')
+CHECK = re.compile(r'\bKUNIT_(EXPECT|ASSERT)_\w+\(|\bKUNIT_FAIL(_AND_ABORT)?\(|\bVKT_(EXPECT_USERS|ASSERT_VFIO_HOLDS_REF)\(')
 # Checks that only guard a case's setup (an attach, an allocation, a
 # thread): they fail when the test cannot run, not when the kernel is wrong.
 SETUP = re.compile(r'vkt_vm_attach\(|vkt_vm_detach\(|vkt_vm_add_file\(|'

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Self-tests of <kunit/kunit_reports.h>: each case makes the kernel print a
+ * Self-tests of <kunit/reports.h>: each case makes the kernel print a
  * report on purpose and checks that it was captured with the right kind
  * and lock classes.  The deliberate reports taint the kernel and the ABBA
  * turns lockdep off for the rest of the boot: run these suites on their own
@@ -10,7 +10,7 @@
 #include <linux/debug_locks.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
-#include <kunit/kunit_reports.h>
+#include <kunit/reports.h>
 #include <kunit/test.h>
 
 /* Nothing printed, nothing captured: an ordinary line is no report. */
@@ -37,7 +37,7 @@ static void kunit_reports_warn(struct kunit *test)
 	KUNIT_EXPECT_REPORT(test, reports, KUNIT_REPORT_WARN);
 	report = kunit_reports_find(reports, KUNIT_REPORT_WARN, NULL, 0);
 	if (report)
-		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(report->where, "kunit_reports_test.c"),
+		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(report->where, "kunit-reports-test.c"),
 					  "where the WARN fired: \"%s\"", report->where);
 }
 

@@ -23,8 +23,8 @@
  * is kept in bounded buffers; what did not fit, or log records overwritten
  * before they were read, is marked as truncated.
  */
-#ifndef _KUNIT_KUNIT_REPORTS_H
-#define _KUNIT_KUNIT_REPORTS_H
+#ifndef _KUNIT_REPORTS_H
+#define _KUNIT_REPORTS_H
 
 #include <kunit/test.h>
 
@@ -111,4 +111,4 @@ void __kunit_expect_report(struct kunit *test, struct kunit_reports *reports,
 				      ARRAY_SIZE(__classes));		\
 	} while (0)
 
-#endif /* _KUNIT_KUNIT_REPORTS_H */
+#endif /* _KUNIT_REPORTS_H */

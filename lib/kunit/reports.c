@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Kernel reports captured while a KUnit case runs: see
- * <kunit/kunit_reports.h>.
+ * <kunit/reports.h>.
  *
  * The reports are read from the printk log rather than caught on the
  * console tracepoint: the tracepoint sees each KERN_CONT piece alone,
@@ -12,7 +12,7 @@
 #include <linux/kmsg_dump.h>
 #include <linux/module.h>
 #include <linux/string.h>
-#include <kunit/kunit_reports.h>
+#include <kunit/reports.h>
 #include <kunit/resource.h>
 
 static const struct {
@@ -390,6 +390,3 @@ struct kunit_reports *kunit_reports_watch(struct kunit *test)
 	return reports;
 }
 EXPORT_SYMBOL_GPL(kunit_reports_watch);
-
-MODULE_DESCRIPTION("Kernel reports captured while a KUnit case runs");
-MODULE_LICENSE("GPL");

@@ -9,7 +9,7 @@
 #include <linux/module.h>
 #include <linux/refcount.h>
 #include <linux/slab.h>
-#include <kunit/kunit_thread.h>
+#include <kunit/thread.h>
 
 struct kunit_thread {
 	refcount_t ref;			/* the thread's and the waiter's */
@@ -89,6 +89,3 @@ int kunit_thread_join(struct kunit_thread *thread, unsigned long deadline,
 	return ret;
 }
 EXPORT_SYMBOL_GPL(kunit_thread_join);
-
-MODULE_DESCRIPTION("KUnit threads with a deadline");
-MODULE_LICENSE("GPL");

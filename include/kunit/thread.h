@@ -10,8 +10,8 @@
  * case lets go of it last.  Whatever else the thread uses must then outlive
  * it: leak it rather than free it.
  */
-#ifndef _KUNIT_KUNIT_THREAD_H
-#define _KUNIT_KUNIT_THREAD_H
+#ifndef _KUNIT_THREAD_H
+#define _KUNIT_THREAD_H
 
 #include <linux/types.h>
 
@@ -22,4 +22,4 @@ struct kunit_thread *kunit_thread_run(int (*fn)(void *data), void *data,
 int kunit_thread_join(struct kunit_thread *thread, unsigned long deadline,
 		      int *result);
 
-#endif /* _KUNIT_KUNIT_THREAD_H */
+#endif /* _KUNIT_THREAD_H */
