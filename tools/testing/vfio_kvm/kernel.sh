@@ -231,12 +231,18 @@ vkt_minimal_kconfig() {
 	into+=("--kunitconfig=$dir/minimal.config" "--kunitconfig=$dir/minimal-$2.config")
 }
 
-# The kunit.py options kernel tree $2 needs for what it has, appended to the
-# array named $1: the device cdev path since 6.6.
-vkt_tree_kconfig() {
-	local -n into=$1
-	if grep -q '^config VFIO_DEVICE_CDEV' "$2/drivers/vfio/Kconfig"; then
-		into+=(--kconfig_add CONFIG_IOMMUFD=y --kconfig_add CONFIG_VFIO_DEVICE_CDEV=y)
+# Kunitconfig $3 as kernel tree $1 on architecture $2 can have it, into
+# file $4: without the device cdev path before 6.6, and without the x86
+# vendor module on arm64 (KVM is built in there).
+vkt_kunitconfig() {
+	local tree=$1 arch=$2 drop=()
+	grep -q '^config VFIO_DEVICE_CDEV' "$tree/drivers/vfio/Kconfig" ||
+		drop+=(CONFIG_IOMMUFD CONFIG_VFIO_DEVICE_CDEV)
+	[ "$arch" = x86_64 ] || drop+=(CONFIG_KVM_AMD)
+	if [ ${#drop[@]} -eq 0 ]; then
+		cp "$3" "$4"
+	else
+		grep -vE "^($(IFS='|'; echo "${drop[*]}"))=" "$3" > "$4"
 	fi
 }
 

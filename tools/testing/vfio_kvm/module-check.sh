@@ -70,14 +70,13 @@ mkdir -p "$build" "$out"
 export CCACHE_DIR="$CACHE/ccache" CCACHE_BASEDIR="$tree"
 cc="ccache gcc"
 
-kconfig=("--kunitconfig=$here/configs/modules.config")
+vkt_kunitconfig "$tree" x86_64 "$here/configs/modules.config" "$build/modules.config"
+kconfig=("--kunitconfig=$build/modules.config")
 vkt_minimal_kconfig kconfig x86_64
 kconfig+=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=m)
 [ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
-# what differs between kernel generations: the device cdev path (6.6), and
-# the Kconfig symbol of kmemleak's sample module (SAMPLE_KMEMLEAK in 6.12,
-# DEBUG_KMEMLEAK_TEST in 6.1)
-vkt_tree_kconfig kconfig "$tree"
+# the Kconfig symbol of kmemleak's sample module: SAMPLE_KMEMLEAK in 6.12,
+# DEBUG_KMEMLEAK_TEST in 6.1
 if grep -q '^config SAMPLE_KMEMLEAK' "$tree/samples/Kconfig"; then
 	kconfig+=(--kconfig_add CONFIG_SAMPLE_KMEMLEAK=m)
 else

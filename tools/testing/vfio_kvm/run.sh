@@ -114,13 +114,10 @@ fi
 
 kunit=(python3 tools/testing/kunit/kunit.py)
 common=(--arch="$ARCH" "--build_dir=$build" "--qemu_config=$here/qemu_$ARCH.py")
-kconfig=(--kunitconfig=drivers/vfio/tests/.kunitconfig)
+vkt_kunitconfig "$tree" "$ARCH" "$tree/drivers/vfio/tests/.kunitconfig" "$build/kunitconfig"
+kconfig=("--kunitconfig=$build/kunitconfig")
 cc="ccache gcc"
 if [ "$ARCH" != x86_64 ]; then
-	# KVM is built in on arm64: the suites' kunitconfig without its x86
-	# vendor module
-	grep -v '^CONFIG_KVM_AMD=' "$tree/drivers/vfio/tests/.kunitconfig" > "$build/kunitconfig"
-	kconfig=("--kunitconfig=$build/kunitconfig")
 	common+=("--cross_compile=$VKT_ARM64_CROSS")
 	cc="ccache ${VKT_ARM64_CROSS}gcc"
 fi
@@ -130,7 +127,6 @@ kconfig+=("--kunitconfig=$here/configs/no-user-space.config")
 [ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
 # one build for the suites and the self-tests: they differ by the boots
 kconfig+=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=y)
-vkt_tree_kconfig kconfig "$tree"
 export CCACHE_DIR="$CACHE/ccache"
 export CCACHE_BASEDIR="$tree"
 
