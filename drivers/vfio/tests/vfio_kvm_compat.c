@@ -7,6 +7,7 @@
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/slab.h>
 
 #include "vfio_kvm_compat.h"
 
@@ -38,6 +39,44 @@ unsigned long vkt_compat_user_map(struct kunit *test, size_t size)
 		       MAP_ANONYMOUS | MAP_PRIVATE, 0);
 	return IS_ERR_VALUE(addr) ? 0 : addr;
 #endif
+}
+
+/* kunit_add_action() before 6.5: a resource whose release runs the action. */
+struct vkt_compat_action {
+	kunit_action_t *action;
+	void *ctx;
+};
+
+static int vkt_compat_action_init(struct kunit_resource *res, void *context)
+{
+	res->data = context;
+	return 0;
+}
+
+static void vkt_compat_action_free(struct kunit_resource *res)
+{
+	struct vkt_compat_action *a = res->data;
+
+	a->action(a->ctx);
+	kfree(a);
+}
+
+int vkt_compat_add_action(struct kunit *test, kunit_action_t *action,
+			  void *ctx, bool or_reset)
+{
+	struct vkt_compat_action *a = kmalloc(sizeof(*a), GFP_KERNEL);
+
+	if (a) {
+		a->action = action;
+		a->ctx = ctx;
+		if (kunit_alloc_resource(test, vkt_compat_action_init,
+					 vkt_compat_action_free, GFP_KERNEL, a))
+			return 0;
+		kfree(a);
+	}
+	if (or_reset)
+		action(ctx);
+	return -ENOMEM;
 }
 
 #endif

@@ -7,9 +7,9 @@
  *
  *  - 6.1: no kunit_vm_mmap(), no iommufd emulated ops, no device cdev
  *    path, a vfio_device whose ops->release must free the device itself,
- *    no KUNIT_FAIL_AND_ABORT(), module suites run before the module's
- *    sysfs kobject exists, and KTAP that does not mark skipped
- *    parameters;
+ *    no KUNIT_FAIL_AND_ABORT(), no deferred actions (kunit_add_action()),
+ *    module suites run before the module's sysfs kobject exists, and KTAP
+ *    that does not mark skipped parameters;
  *  - 6.12 and later: the current APIs.
  *
  * A new kernel that changes one of these APIs gets a new block here, not an
@@ -113,6 +113,15 @@ static inline long vkt_compat_bind_iommufd(struct file *file,
 /* No KUNIT_FAIL_AND_ABORT() in 6.1. */
 #define KUNIT_FAIL_AND_ABORT(test, fmt, ...)				\
 	KUNIT_ASSERT_FAILURE(test, fmt, ##__VA_ARGS__)
+
+/* No deferred actions before 6.5: a resource that runs one. */
+typedef void (kunit_action_t)(void *);
+int vkt_compat_add_action(struct kunit *test, kunit_action_t *action,
+			  void *ctx, bool or_reset);
+#define kunit_add_action(test, action, ctx)				\
+	vkt_compat_add_action(test, action, ctx, false)
+#define kunit_add_action_or_reset(test, action, ctx)			\
+	vkt_compat_add_action(test, action, ctx, true)
 
 /* Before 6.2 every driver's ops->release had to free the device. */
 static inline void vkt_compat_release_device(struct vfio_device *vdev)

@@ -59,17 +59,11 @@ void vkt_skip_if_wedged(struct kunit *test)
 
 /*
  * Every case fails on a kernel report printed while it ran, teardown
- * included: a resource allocated first is released last.
+ * included: the action added first runs last.
  */
-static int vkt_watch_init(struct kunit_resource *res, void *context)
+static void vkt_watch_end(void *data)
 {
-	res->data = context;
-	return 0;
-}
-
-static void vkt_watch_free(struct kunit_resource *res)
-{
-	struct kunit_reports *reports = res->data;
+	struct kunit_reports *reports = data;
 
 	kunit_expect_no_report(reports->test, reports, "while the case ran");
 }
@@ -79,10 +73,7 @@ int vkt_case_init(struct kunit *test)
 	struct kunit_reports *reports = kunit_reports_watch(test);
 
 	test->priv = reports;
-	if (!kunit_alloc_resource(test, vkt_watch_init, vkt_watch_free,
-				  GFP_KERNEL, reports))
-		return -ENOMEM;
-	return 0;
+	return kunit_add_action(test, vkt_watch_end, reports);
 }
 
 /* ---- the environment ---------------------------------------------------- */
@@ -133,15 +124,9 @@ static void vkt_env_teardown(struct vkt_env *env)
 	kfree(env);
 }
 
-static int vkt_env_res_init(struct kunit_resource *res, void *context)
+static void vkt_env_end(void *env)
 {
-	res->data = context;
-	return 0;
-}
-
-static void vkt_env_res_free(struct kunit_resource *res)
-{
-	vkt_env_teardown(res->data);
+	vkt_env_teardown(env);
 }
 
 struct vkt_env *vkt_env_create(struct kunit *test)
@@ -155,12 +140,9 @@ struct vkt_env *vkt_env_create(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, env);
 	env->test = test;
 	mutex_init(&env->files_lock);
-	if (!kunit_alloc_resource(test, vkt_env_res_init, vkt_env_res_free,
-				  GFP_KERNEL, env)) {
-		kfree(env);
-		env = NULL;
-	}
-	KUNIT_ASSERT_NOT_NULL_MSG(test, env, "kunit_alloc_resource()");
+	/* on failure, the (empty) environment is torn down at once */
+	KUNIT_ASSERT_EQ_MSG(test, kunit_add_action_or_reset(test, vkt_env_end, env), 0,
+			    "kunit_add_action_or_reset()");
 
 	devtmpfs = get_fs_type("devtmpfs");
 	KUNIT_ASSERT_NOT_NULL_MSG(test, devtmpfs, "no devtmpfs");
