@@ -23,7 +23,9 @@ CONFIG_PREEMPT=y
 CONFIG_CPU_SUP_AMD=y
 CONFIG_VIRTUALIZATION=y
 CONFIG_KVM=y
-CONFIG_KVM_AMD=y''',
+CONFIG_KVM_AMD=y
+CONFIG_HYPERVISOR_GUEST=y
+CONFIG_PVH=y''',
 			   qemu_arch='x86_64',
 			   kernel_path='vmlinux',
 			   kernel_command_line='console=ttyS0 panic=-1',
