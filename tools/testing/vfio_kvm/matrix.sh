@@ -15,7 +15,8 @@
 # (space separated; a mutant still needs its kernel's line); MATRIX_KERNELS:
 # only the lines of these kernels (default: all); MATRIX_SETS: only the
 # lines of these sets (default "gate full", make matrix; make test, the
-# gate CI runs, is "gate").
+# gate CI runs, is "gate"); MUTANT_BOOTS=all: a mutant boots every suite,
+# not only the cases named to kill it.
 
 # One compound command: bash reads the whole script before it runs any of
 # it, so that an edit or a checkout while a long run goes on cannot change
@@ -84,7 +85,8 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 	[ "$patches" = - ] || for p in ${patches//,/ }; do kp+="$here/patches/$p "; done
 	[ "$boots" != - ] || boots=
 	# a mutant boots the cases that must kill it: one boot per suite.case
-	if [ "$check" = killed ] && [ -z "$boots" ]; then
+	# (MUTANT_BOOTS=all: every suite, for vkt_results.py coverage)
+	if [ "$check" = killed ] && [ -z "$boots" ] && [ "${MUTANT_BOOTS:-}" != all ]; then
 		IFS=, read -ra globs <<< "$killers"
 		boots=$(printf '%s\n' "${globs[@]}" | cut -d. -f1,2 | sort -u | paste -sd,)
 	fi
