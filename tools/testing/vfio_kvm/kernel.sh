@@ -7,6 +7,9 @@
 # newest first
 VKT_KVERS="7.3 6.12 6.1"
 
+# this directory: the configs and the QEMU configs
+VKT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
 # Build dependencies of a kunit.py x86_64 kernel booted in QEMU (and of
 # an arm64 one: VKT_ARM64_PACKAGES).
 VKT_PACKAGES="bc bison flex gcc make libc6-dev libelf-dev libssl-dev ccache
@@ -226,9 +229,14 @@ vkt_lock_tree() {
 # kunit.py options appended to the array named $1, for architecture $2.
 vkt_minimal_kconfig() {
 	local -n into=$1
-	local dir
-	dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/configs
-	into+=("--kunitconfig=$dir/minimal.config" "--kunitconfig=$dir/minimal-$2.config")
+	into+=("--kunitconfig=$VKT_DIR/configs/minimal.config"
+	       "--kunitconfig=$VKT_DIR/configs/minimal-$2.config")
+}
+
+# The kernel image QEMU boots for architecture $1, relative to the build
+# directory, as its kunit.py QEMU config names it.
+vkt_qemu_image() {
+	sed -n "s/^[[:space:]]*kernel_path='\([^']*\)',\$/\1/p" "$VKT_DIR/qemu_$1.py"
 }
 
 # Kunitconfig $3 as kernel tree $1 on architecture $2 can have it, into
@@ -247,15 +255,14 @@ vkt_kunitconfig() {
 }
 
 # make, with a line of progress every 15 s instead of silence.  It builds
-# the image QEMU boots (x86_64: vmlinux, at its PVH entry point; arm64: the
-# uncompressed Image), or the targets given after the architecture.
+# the image QEMU boots (vkt_qemu_image: x86_64's vmlinux, started at its PVH
+# entry point; arm64's uncompressed Image), or the targets given after the
+# architecture.
 vkt_build() {
 	local tree=$1 build=$2 cc=$3 jobs=$4 arch=${5:-x86_64} pid n rc last=$SECONDS cross=()
 	local targets=("${@:6}")
 	[ "$arch" = x86_64 ] || cross=(CROSS_COMPILE=$VKT_ARM64_CROSS)
-	if [ ${#targets[@]} -eq 0 ]; then
-		[ "$arch" = x86_64 ] && targets=(vmlinux) || targets=(Image)
-	fi
+	[ ${#targets[@]} -gt 0 ] || targets=("$(basename "$(vkt_qemu_image "$arch")")")
 	make -C "$tree" O="$build" ARCH="$arch" "${cross[@]}" CC="$cc" -j"$jobs" "${targets[@]}" \
 		> "$build/build.log" 2>&1 &
 	pid=$!

@@ -91,7 +91,8 @@ say "kernel: Debian linux-source-$KVER $(vkt_debian_version "$KVER"), VFIO, KVM 
 	fail_setup "kernel configuration failed (log: $build/config.log)"
 }
 say "building (log: $build/build.log)"
-vkt_build "$tree" "$build" "$cc" "$JOBS" x86_64 vmlinux modules || fail_setup "kernel build failed (log: $build/build.log)"
+image=$(vkt_qemu_image x86_64)
+vkt_build "$tree" "$build" "$cc" "$JOBS" x86_64 "$(basename "$image")" modules || fail_setup "kernel build failed (log: $build/build.log)"
 
 say "initramfs: busybox and the modules"
 root="$build/initramfs"
@@ -113,7 +114,7 @@ chmod +x "$root/init"
 boot_guest() {	# log, time limit (s), kernel command line: sets qemu_rc
 	local log=$1 limit=$2 append=$3 qemu panicked=
 	qemu-system-x86_64 -nodefaults -m 1024 -cpu max -smp 2 \
-		-bios qboot.rom -kernel "$build/vmlinux" \
+		-bios qboot.rom -kernel "$build/$image" \
 		-initrd "$build/initramfs.cpio.gz" \
 		-append "console=ttyS0 panic=-1 $append" \
 		-no-reboot -nographic -serial stdio < /dev/null > "$log" 2>&1 &
