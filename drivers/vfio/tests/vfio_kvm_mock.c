@@ -13,21 +13,20 @@
 #include <linux/jiffies.h>
 #include <linux/kvm_host.h>
 #include <linux/moduleparam.h>
-#include <linux/rcupdate.h>
 
 #include "vfio_kvm_compat.h"
 #include "vfio_kvm_mock.h"
 
 /*
- * How long a mock that polls for kvm->lock waits, before and again after a
- * grace period of its own, before it calls it a deadlock: far longer than
- * any holder of kvm->lock needs on a working kernel, even a slow emulated
- * one under load, once the grace period it may wait for has ended.
+ * How long a mock that polls for kvm->lock waits, while the lock's holder
+ * makes no progress, before it calls it a deadlock: far longer than any
+ * holder of kvm->lock needs on a working kernel, even a slow emulated one
+ * under load.
  */
-static unsigned int kvm_lock_poll_ms = 2500;
+static unsigned int kvm_lock_poll_ms = 5000;
 module_param(kvm_lock_poll_ms, uint, 0644);
 MODULE_PARM_DESC(kvm_lock_poll_ms,
-		 "ms a mock polls for kvm->lock, before and after a grace period, before it reports a deadlock");
+		 "ms a mock polls for kvm->lock, while its holder makes no progress, before it reports a deadlock");
 
 const struct vkt_mock_behaviour vkt_mock_behaviours[VKT_NR_MOCKS] = {
 	{
@@ -105,48 +104,45 @@ static void vkt_mock_check_kvm(struct vkt_mock *m, struct kvm *kvm,
 			where, users, m->min_users);
 }
 
-static bool vkt_mock_poll_kvm_lock(struct kvm *kvm, unsigned int ms)
-{
-	unsigned long deadline = jiffies + msecs_to_jiffies(ms);
-
-	while (!mutex_trylock(&kvm->lock)) {
-		if (time_after(jiffies, deadline))
-			return false;
-		usleep_range(200, 500);
-	}
-	return true;
-}
-
 /*
- * Take kvm->lock the way the case asked.  A holder of kvm->lock may be
- * waiting for an RCU grace period (kvm_device_release() holds it across
- * synchronize_rcu()), which can take seconds in a debug kernel under
- * emulation; so a mock that polls in vain waits for a grace period of its
- * own, which ends after any the holder waits for, and polls once more.
- * When that is in vain too, the lock is held by someone who waits for a
- * lock VFIO holds around this callback.
+ * Take kvm->lock the way the case asked.  A mock that polls gives up when
+ * the lock stayed held for poll_ms while the case's count of the holder's
+ * progress, if it keeps one, did not move: a side that takes kvm->lock
+ * again and again (the race's kvm-vfio thread) can keep a poller out for
+ * longer without any deadlock.  When it gives up, the lock is held by
+ * someone who waits for a lock VFIO holds around this callback.
  */
 static bool vkt_mock_lock_kvm(struct vkt_mock *m, struct kvm *kvm,
 			      const char *where)
 {
-	unsigned long start = jiffies;
+	unsigned long start = jiffies, deadline;
+	unsigned int progress = 0;
 
 	if (m->lock_mode == VKT_LOCK_BLOCK) {
 		mutex_lock(&kvm->lock);
 		return true;
 	}
 
-	if (vkt_mock_poll_kvm_lock(kvm, m->poll_ms))
-		return true;
-	synchronize_rcu();
-	if (vkt_mock_poll_kvm_lock(kvm, m->poll_ms))
-		return true;
-
-	if (atomic_inc_return(&m->deadlocks) == 1)
-		snprintf(m->deadlock, sizeof(m->deadlock),
-			 "%s: &kvm->lock not acquired within %u ms while VFIO holds its device locks around %s, nor after a grace period: its holder waits for a VFIO lock (&kvm->lock -> &group->group_lock against &group->group_lock -> &kvm->lock)",
-			 m->b->name, jiffies_to_msecs(jiffies - start), where);
-	return false;
+	deadline = jiffies + msecs_to_jiffies(m->poll_ms);
+	if (m->holder_progress)
+		progress = READ_ONCE(*m->holder_progress);
+	while (!mutex_trylock(&kvm->lock)) {
+		if (m->holder_progress &&
+		    READ_ONCE(*m->holder_progress) != progress) {
+			progress = READ_ONCE(*m->holder_progress);
+			deadline = jiffies + msecs_to_jiffies(m->poll_ms);
+		}
+		if (time_after(jiffies, deadline)) {
+			if (atomic_inc_return(&m->deadlocks) == 1)
+				snprintf(m->deadlock, sizeof(m->deadlock),
+					 "%s: &kvm->lock not acquired within %u ms while VFIO holds its device locks around %s: its holder waits for a VFIO lock (&kvm->lock -> &group->group_lock against &group->group_lock -> &kvm->lock)",
+					 m->b->name,
+					 jiffies_to_msecs(jiffies - start), where);
+			return false;
+		}
+		usleep_range(200, 500);
+	}
+	return true;
 }
 
 static int vkt_mock_open_device(struct vfio_device *vdev)

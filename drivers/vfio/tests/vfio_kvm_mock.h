@@ -56,6 +56,8 @@ struct vkt_mock {
 	/* set by the case before opening */
 	enum vkt_lock_mode lock_mode;
 	unsigned int poll_ms;
+	/* a count the holder of kvm->lock advances: while it moves, no deadlock */
+	const unsigned int *holder_progress;
 	struct vkt_gate *gate;
 	bool expect_kvm;		/* a VM is attached at the next open */
 	unsigned int min_users;		/* users_count floor while device->kvm */

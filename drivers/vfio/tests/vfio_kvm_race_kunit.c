@@ -198,7 +198,8 @@ static int vkt_race_attacher(void *data)
 			WRITE_ONCE(r->stop, true);
 			break;
 		}
-		r->attaches++;
+		/* the mocks' progress count: read while this goes on */
+		WRITE_ONCE(r->attaches, r->attaches + 1);
 	}
 	vkt_env_leave(env, VKT_ATTACHER);
 	return 0;
@@ -232,15 +233,20 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	dev = vkt_dev_create(env, param->path, b, NULL);
 	vm = vkt_vm_create(env);
 
-	/* the VM fd stays open: it and VFIO back device->kvm */
-	dev->mock->lock_mode = VKT_LOCK_POLL;
-	dev->mock->min_users = 2;
-	vkt_vm_release_kvfio(vm);
-	base = vkt_vm_users(vm);
-
 	/* Leaked if a thread never ends: it would still use it. */
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
+
+	/*
+	 * The VM fd stays open: it and VFIO back device->kvm.  The kvm-vfio
+	 * thread takes kvm->lock for each device it creates and releases:
+	 * while it goes on doing so, a mock kept waiting is not deadlocked.
+	 */
+	dev->mock->lock_mode = VKT_LOCK_POLL;
+	dev->mock->holder_progress = &r->attaches;
+	dev->mock->min_users = 2;
+	vkt_vm_release_kvfio(vm);
+	base = vkt_vm_users(vm);
 	r->dev = dev;
 	r->vm = vm;
 	spin_lock_init(&r->lock);
@@ -298,6 +304,7 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 			    dev->mock->violation);
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&dev->mock->deadlocks), 0,
 			    "deadlock: %s", dev->mock->deadlock);
+	dev->mock->holder_progress = NULL;
 	kfree(r);
 }
 
