@@ -28,6 +28,8 @@ struct vkt_call {
 long vkt_call(struct vkt_env *env, const char *what, const struct vkt_call *c);
 long vkt_ioctl(struct vkt_env *env, const char *what, struct file *file,
 	       unsigned int cmd, unsigned long arg);
+/* The ioctl itself, in the calling thread. */
+long vkt_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 /* The last fput of @file (NULL: none) and the fput()s it deferred. */
 void vkt_fput(struct vkt_env *env, const char *what, struct file *file);
 

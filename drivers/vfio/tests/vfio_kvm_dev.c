@@ -10,7 +10,6 @@
 #include <linux/uaccess.h>
 
 #include "vfio_kvm_call.h"
-#include "vfio_kvm_compat.h"
 #include "vfio_kvm_env.h"
 
 #define VKT_DRV_NAME	"vfio-kvm-mock"
@@ -36,7 +35,7 @@ int vkt_suite_init(struct kunit_suite *suite)
 	int ret = 0;
 
 	if (!vkt_driver_registered)
-		ret = vkt_compat_platform_driver_register(&vkt_driver);
+		ret = platform_driver_register(&vkt_driver);
 	vkt_driver_registered = !ret;
 	return ret;
 }
@@ -111,7 +110,7 @@ void vkt_path_desc(const enum vkt_path *path, char *desc)
 void vkt_skip_unless_path(struct kunit *test, enum vkt_path path)
 {
 	if (path == VKT_PATH_CDEV && !IS_ENABLED(CONFIG_VFIO_DEVICE_CDEV))
-		vkt_skip(test, "no device cdev path: CONFIG_VFIO_DEVICE_CDEV is off or older than 6.6");
+		kunit_skip(test, "no device cdev path: CONFIG_VFIO_DEVICE_CDEV is off or older than 6.6");
 }
 
 /* The group path: the group in a type1 container of its own. */
@@ -225,10 +224,19 @@ struct file *vkt_dev_cdev_open(struct vkt_dev *dev)
 	return file;
 }
 
+/* The cdev path's open: VFIO_DEVICE_BIND_IOMMUFD, iommufd in call->cmd. */
 static long vkt_call_bind(struct vkt_call *call)
 {
-	return vkt_compat_bind_iommufd(call->file, (void __user *)call->arg,
-				       call->cmd);
+	void __user *uarg = (void __user *)call->arg;
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = call->cmd,
+	};
+
+	if (copy_to_user(uarg, &bind, sizeof(bind)))
+		return -EFAULT;
+	return vkt_file_ioctl(call->file, VFIO_DEVICE_BIND_IOMMUFD,
+			      (unsigned long)uarg);
 }
 
 /* VFIO_DEVICE_BIND_IOMMUFD: the cdev path's device open. */

@@ -15,13 +15,13 @@
  * vfio_kvm_vm.c.
  */
 #include <linux/file.h>
+#include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/mount.h>
 #include <kunit/reports.h>
 #include <kunit/thread.h>
 
 #include "vfio_kvm_call.h"
-#include "vfio_kvm_compat.h"
 #include "vfio_kvm_env.h"
 
 /*
@@ -53,7 +53,7 @@ void vkt_set_wedged(const char *why)
 void vkt_skip_if_wedged(struct kunit *test)
 {
 	if (vkt_wedged())
-		vkt_skip(test, "an earlier case left VFIO or KVM in a state it cannot undo (%s): locks may be held forever, or memory freed under a driver",
+		kunit_skip(test, "an earlier case left VFIO or KVM in a state it cannot undo (%s): locks may be held forever, or memory freed under a driver",
 			   vkt_wedge_why);
 }
 
@@ -150,7 +150,9 @@ struct vkt_env *vkt_env_create(struct kunit *test)
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(env->devtmpfs),
 			       "mount devtmpfs: %ld", PTR_ERR(env->devtmpfs));
 
-	env->ubuf = vkt_compat_user_map(test, PAGE_SIZE);
+	env->ubuf = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE,
+				  PROT_READ | PROT_WRITE,
+				  MAP_ANONYMOUS | MAP_PRIVATE, 0);
 	KUNIT_ASSERT_NE_MSG(test, env->ubuf, 0, "no user memory for ioctl arguments");
 	env->mm = current->mm;
 	env->actors[0] = current;

@@ -12,7 +12,6 @@
 #include <linux/vfio.h>
 #include <kunit/test.h>
 
-#include "vfio_kvm_compat.h"
 #include "vfio_kvm_mock.h"
 
 #define VKT_MAX_DEVS	4
@@ -155,6 +154,7 @@ void vkt_vm_close(struct vkt_vm *vm);
 int vkt_vm_destroyed(struct vkt_vm *vm);
 struct module *vkt_vm_vendor_module(struct vkt_vm *vm);
 unsigned int vkt_module_refcount(struct module *mod);
+unsigned int vkt_kvm_refs(struct kvm *kvm);
 unsigned int vkt_vm_users(struct vkt_vm *vm);
 const char *vkt_vm_kind(struct vkt_vm *vm);
 

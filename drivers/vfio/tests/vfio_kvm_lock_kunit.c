@@ -51,9 +51,9 @@ static void vkt_lock_order(struct kunit *test, const char *mock)
 
 	vkt_skip_unless_path(test, path);
 	if (!IS_ENABLED(CONFIG_PROVE_LOCKING))
-		vkt_skip(test, "lockdep is off (CONFIG_PROVE_LOCKING=n): nothing observes the lock order");
+		kunit_skip(test, "lockdep is off (CONFIG_PROVE_LOCKING=n): nothing observes the lock order");
 	if (!debug_locks)
-		vkt_skip(test, "lockdep already reported in this boot (debug_locks=0) and no longer observes");
+		kunit_skip(test, "lockdep already reported in this boot (debug_locks=0) and no longer observes");
 
 	env = vkt_env_create(test);
 	dev = vkt_dev_create(env, path, b, NULL);

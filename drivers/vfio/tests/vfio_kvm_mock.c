@@ -14,8 +14,7 @@
 #include <linux/kvm_host.h>
 #include <linux/moduleparam.h>
 
-#include "vfio_kvm_compat.h"
-#include "vfio_kvm_mock.h"
+#include "vfio_kvm_env.h"
 
 /*
  * How long a mock that polls for kvm->lock waits, while the lock's holder
@@ -97,7 +96,7 @@ static void vkt_mock_check_kvm(struct vkt_mock *m, struct kvm *kvm,
 
 	if (!kvm)
 		return;
-	users = vkt_compat_kvm_refs(kvm);
+	users = vkt_kvm_refs(kvm);
 	if (m->min_users && users < m->min_users)
 		vkt_mock_violation(m,
 			"%s: device->kvm has users_count %u, expected at least %u: the pointer VFIO handed over is not backed by a reference of its own",
@@ -242,7 +241,6 @@ static void vkt_mock_close_device(struct vfio_device *vdev)
 static void vkt_mock_release(struct vfio_device *vdev)
 {
 	mutex_destroy(&to_vkt_mock(vdev)->driver_lock);
-	vkt_compat_release_device(vdev);
 }
 
 const struct vfio_device_ops vkt_mock_ops = {
@@ -250,5 +248,8 @@ const struct vfio_device_ops vkt_mock_ops = {
 	.release	= vkt_mock_release,
 	.open_device	= vkt_mock_open_device,
 	.close_device	= vkt_mock_close_device,
-	VKT_COMPAT_EMULATED_IOMMU_OPS
+	.bind_iommufd	= vfio_iommufd_emulated_bind,
+	.unbind_iommufd	= vfio_iommufd_emulated_unbind,
+	.attach_ioas	= vfio_iommufd_emulated_attach_ioas,
+	.detach_ioas	= vfio_iommufd_emulated_detach_ioas,
 };

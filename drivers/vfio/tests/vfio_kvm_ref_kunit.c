@@ -386,7 +386,7 @@ static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
 	struct file *file;
 
 	if (!vm->real)
-		vkt_skip(test, "needs a real VM: a fake one is never destroyed");
+		kunit_skip(test, "needs a real VM: a fake one is never destroyed");
 	file = vkt_ref_leave_vm_to_vfio(test, dev, vm);
 	if (!file)
 		return;
@@ -468,10 +468,10 @@ static void vfio_kvm_ref_pins_vendor_module(struct kunit *test)
 	struct file *file;
 
 	if (!vm->real)
-		vkt_skip(test, "needs a real VM: a fake one has no vendor module");
+		kunit_skip(test, "needs a real VM: a fake one has no vendor module");
 	vendor = vkt_vm_vendor_module(vm);
 	if (!vendor)
-		vkt_skip(test, "the vendor KVM module is built in: nothing can unload it");
+		kunit_skip(test, "the vendor KVM module is built in: nothing can unload it");
 	file = vkt_ref_leave_vm_to_vfio(test, dev, vm);
 	if (!file)
 		return;

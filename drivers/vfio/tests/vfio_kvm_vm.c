@@ -12,7 +12,6 @@
 #include <uapi/linux/kvm.h>
 
 #include "vfio_kvm_call.h"
-#include "vfio_kvm_compat.h"
 #include "vfio_kvm_env.h"
 
 static char *kvm_mode = "auto";
@@ -329,10 +328,22 @@ void vkt_vm_close(struct vkt_vm *vm)
 			    &vm->vm_file);
 }
 
-/* The VM's references (the adapter says which count that is). */
+/*
+ * The references that keep a VM alive, as the kernel counts them: the count
+ * the reference cases judge, read here and nowhere else.  VFIO holds a VM
+ * by kvm_get_kvm_safe() and kvm->users_count counts it.  The rework queued
+ * for 7.4 ("KVM/vfio: Use file-based reference counting") makes VFIO hold
+ * a reference to the VM's file instead: there, this reads that file's
+ * count, and the cases stay as they are.
+ */
+unsigned int vkt_kvm_refs(struct kvm *kvm)
+{
+	return refcount_read(&kvm->users_count);
+}
+
 unsigned int vkt_vm_users(struct vkt_vm *vm)
 {
-	return vkt_compat_kvm_refs(vm->kvm);
+	return vkt_kvm_refs(vm->kvm);
 }
 
 /*

@@ -148,11 +148,41 @@ vkt_unhook() {
 	fi
 }
 
+# The kernel generation whose adapter a tree needs (compat/GEN), or nothing
+# for the kernels the suites are written for (6.12 and later).
+vkt_compat_gen() {
+	local v p
+	v=$(sed -n 's/^VERSION = //p' "$1/Makefile")
+	p=$(sed -n 's/^PATCHLEVEL = //p' "$1/Makefile")
+	if [ "$v" -lt 6 ] || { [ "$v" -eq 6 ] && [ "$p" -lt 12 ]; }; then
+		echo 6.1
+	fi
+}
+
+# The suites' directory as a tree gets it, in $2: the in-tree files, and
+# for an older kernel its adapter (a header included before each file, its
+# code, and a patch for what a header cannot change).
+vkt_stage_suite() {
+	local tree=$1 stage=$2 gen compat
+	rsync -r "$repo/drivers/vfio/tests/" "$stage/"
+	gen=$(vkt_compat_gen "$tree")
+	[ -n "$gen" ] || return 0
+	compat="$VKT_DIR/compat/$gen"
+	cp "$compat/vfio_kvm_compat.h" "$compat/vfio_kvm_compat.c" "$stage/"
+	printf '%s\n' 'vfio_kvm_kunit-y += vfio_kvm_compat.o' \
+		'ccflags-y += -include $(srctree)/$(src)/vfio_kvm_compat.h' >> "$stage/Makefile"
+	patch -d "$stage" -p4 -F0 -s < "$compat/suite.patch" ||
+		fail_setup "$compat/suite.patch does not apply to the suites: regenerate it"
+}
+
 # Copy the suite into the tree; a file whose content did not change keeps
 # its time stamp, so that an unchanged suite rebuilds nothing.
 vkt_install_suite() {
-	local tree=$1
-	rsync -r --checksum --delete "$repo/drivers/vfio/tests/" "$tree/drivers/vfio/tests/"
+	local tree=$1 stage
+	stage=$(mktemp -d)
+	vkt_stage_suite "$tree" "$stage"
+	rsync -r --checksum --delete "$stage/" "$tree/drivers/vfio/tests/"
+	rm -rf "$stage"
 	rsync -r --checksum "$repo/lib/kunit/" "$tree/lib/kunit/"
 	rsync -r --checksum "$repo/include/kunit/" "$tree/include/kunit/"
 	vkt_hook "$tree/drivers/vfio/Kconfig" 'source "drivers/vfio/tests/Kconfig"'

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The per-kernel adapter of the vfio <-> kvm KUnit suites: the parts that
- * are code rather than declarations.
+ * The suites on Linux 6.1: the parts of the adapter that are code (see
+ * vfio_kvm_compat.h).
  */
 #include <linux/kthread.h>
 #include <linux/mman.h>
@@ -11,8 +11,6 @@
 
 #include "vfio_kvm_compat.h"
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
-
 /*
  * 6.1 has no kunit_vm_mmap(): give the case's kthread an mm the way later
  * kernels do, torn down when the kthread exits.  mm_alloc() is not
@@ -21,7 +19,7 @@
 unsigned long vkt_compat_user_map(struct kunit *test, size_t size)
 {
 #ifdef MODULE
-	vkt_skip(test, "6.1 does not export mm_alloc(): the suites need user memory for ioctl arguments, build them in (=y)");
+	kunit_skip(test, "6.1 does not export mm_alloc(): the suites need user memory for ioctl arguments, build them in (=y)");
 	return 0;
 #else
 	unsigned long addr;
@@ -78,5 +76,3 @@ int vkt_compat_add_action(struct kunit *test, kunit_action_t *action,
 		action(ctx);
 	return -ENOMEM;
 }
-
-#endif
