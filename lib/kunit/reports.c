@@ -338,7 +338,8 @@ void kunit_expect_no_report(struct kunit *test, struct kunit_reports *reports,
 		KUNIT_FAIL(test, "%s: the kernel reported %s", what, buf);
 	}
 	if (reports->lost)
-		KUNIT_FAIL(test, "%s: more reports than kept, or log records overwritten before they were read",
+		KUNIT_FAIL(test,
+			   "%s: more reports than kept, or log records overwritten before they were read",
 			   what);
 }
 EXPORT_SYMBOL_GPL(kunit_expect_no_report);

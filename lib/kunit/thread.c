@@ -49,7 +49,7 @@ struct kunit_thread *kunit_thread_run(int (*fn)(void *data), void *data,
 	struct kunit_thread *thread;
 	struct task_struct *task;
 
-	thread = kzalloc(sizeof(*thread), GFP_KERNEL);
+	thread = kzalloc_obj(*thread, GFP_KERNEL);
 	if (!thread)
 		return ERR_PTR(-ENOMEM);
 	refcount_set(&thread->ref, 2);

@@ -110,7 +110,8 @@ void vkt_path_desc(const enum vkt_path *path, char *desc)
 void vkt_skip_unless_path(struct kunit *test, enum vkt_path path)
 {
 	if (path == VKT_PATH_CDEV && !IS_ENABLED(CONFIG_VFIO_DEVICE_CDEV))
-		kunit_skip(test, "no device cdev path: CONFIG_VFIO_DEVICE_CDEV is off or older than 6.6");
+		kunit_skip(test,
+			   "no device cdev path: CONFIG_VFIO_DEVICE_CDEV is off or older than 6.6");
 }
 
 /* The group path: the group in a type1 container of its own. */

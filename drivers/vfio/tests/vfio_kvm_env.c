@@ -53,7 +53,8 @@ void vkt_set_wedged(const char *why)
 void vkt_skip_if_wedged(struct kunit *test)
 {
 	if (vkt_wedged())
-		kunit_skip(test, "an earlier case left VFIO or KVM in a state it cannot undo (%s): locks may be held forever, or memory freed under a driver",
+		kunit_skip(test,
+			   "an earlier case left VFIO or KVM in a state it cannot undo (%s): locks may be held forever, or memory freed under a driver",
 			   vkt_wedge_why);
 }
 
@@ -118,7 +119,8 @@ static void vkt_env_teardown(struct vkt_env *env)
 	}
 	if (kunit_thread_join(thread, jiffies + 60 * HZ, NULL)) {
 		vkt_set_wedged("a case's teardown blocked for 60 s");
-		KUNIT_FAIL(env->test, "deadlock: releasing the case's device files, VMs and vfio devices blocked for 60 s");
+		KUNIT_FAIL(env->test,
+			   "deadlock: releasing the case's device files, VMs and vfio devices blocked for 60 s");
 		return;
 	}
 	kfree(env);
@@ -136,7 +138,7 @@ struct vkt_env *vkt_env_create(struct kunit *test)
 
 	vkt_skip_if_wedged(test);
 
-	env = kzalloc(sizeof(*env), GFP_KERNEL);
+	env = kzalloc_obj(*env, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, env);
 	env->test = test;
 	mutex_init(&env->files_lock);

@@ -112,7 +112,7 @@ struct vkt_env {
 		struct file *file;
 		struct vkt_vm *vm;
 	} files[VKT_MAX_FILES];
-	struct mutex files_lock;
+	struct mutex files_lock;	/* guards files[] */
 };
 
 int vkt_suite_init(struct kunit_suite *suite);

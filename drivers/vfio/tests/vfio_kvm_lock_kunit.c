@@ -51,9 +51,11 @@ static void vkt_lock_order(struct kunit *test, const char *mock)
 
 	vkt_skip_unless_path(test, path);
 	if (!IS_ENABLED(CONFIG_PROVE_LOCKING))
-		kunit_skip(test, "lockdep is off (CONFIG_PROVE_LOCKING=n): nothing observes the lock order");
+		kunit_skip(test,
+			   "lockdep is off (CONFIG_PROVE_LOCKING=n): nothing observes the lock order");
 	if (!debug_locks)
-		kunit_skip(test, "lockdep already reported in this boot (debug_locks=0) and no longer observes");
+		kunit_skip(test,
+			   "lockdep already reported in this boot (debug_locks=0) and no longer observes");
 
 	env = vkt_env_create(test);
 	dev = vkt_dev_create(env, path, b, NULL);
@@ -199,8 +201,9 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 	dev->mock->gate = NULL;
 
 	if (kunit_thread_join(thread, jiffies + 30 * HZ, &ret)) {
-		vkt_set_wedged("kvm_vfio_release() still blocked 30 s after the device open returned");
-		KUNIT_FAIL(test, "deadlock: kvm_vfio_release() under &kvm->lock did not return within 30 s after the device open returned");
+		vkt_set_wedged("kvm_vfio_release() still blocked after the open");
+		KUNIT_FAIL(test,
+			   "deadlock: kvm_vfio_release() under &kvm->lock did not return within 30 s after the device open returned");
 		return;
 	}
 	overlapped = w->gate->let_go;

@@ -99,7 +99,7 @@ static void vkt_mock_check_kvm(struct vkt_mock *m, struct kvm *kvm,
 	users = vkt_kvm_refs(kvm);
 	if (m->min_users && users < m->min_users)
 		vkt_mock_violation(m,
-			"%s: device->kvm has users_count %u, expected at least %u: the pointer VFIO handed over is not backed by a reference of its own",
+				   "%s: device->kvm has users_count %u, expected at least %u: the pointer VFIO handed over is not backed by a reference of its own",
 			where, users, m->min_users);
 }
 
@@ -157,7 +157,7 @@ static int vkt_mock_open_device(struct vfio_device *vdev)
 		m->opens_with_kvm++;
 	if (m->expect_kvm && !kvm)
 		vkt_mock_violation(m,
-			"open_device: device->kvm is NULL although a VM was attached to the group at open");
+				   "open_device: device->kvm is NULL although a VM was attached to the group at open");
 	vkt_mock_check_kvm(m, kvm, "open_device");
 
 	if (m->b->open_error)
@@ -210,7 +210,7 @@ static void vkt_mock_close_device(struct vfio_device *vdev)
 	m->closes++;
 	if (kvm != m->open_kvm)
 		vkt_mock_violation(m,
-			"close_device: device->kvm changed from %s at open_device to %s",
+				   "close_device: device->kvm changed from %s at open_device to %s",
 			m->open_kvm ? "a VM" : "NULL",
 			kvm ? (m->open_kvm ? "another VM" : "a VM") : "NULL");
 	vkt_mock_check_kvm(m, kvm, "close_device");

@@ -234,7 +234,7 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	vm = vkt_vm_create(env);
 
 	/* Leaked if a thread never ends: it would still use it. */
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	r = kzalloc_obj(*r, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
 
 	/*
@@ -271,11 +271,14 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 		   race_attaches, r->attached,
 		   param->path == VKT_PATH_CDEV ? "device file" : "group");
 	if (opener_late || attacher_late) {
+		const char *late = opener_late && attacher_late ?
+			"the device opener and the kvm-vfio thread" :
+			opener_late ? "the device opener" : "the kvm-vfio thread";
+
 		vkt_set_wedged("a race thread missed its deadline");
-		KUNIT_FAIL(test, "deadlock: %s did not finish within %u s (left running; later cases skip)",
-			   opener_late && attacher_late ? "the device opener and the kvm-vfio thread" :
-			   opener_late ? "the device opener" : "the kvm-vfio thread",
-			   race_deadline_s);
+		KUNIT_FAIL(test,
+			   "deadlock: %s did not finish within %u s (left running; later cases skip)",
+			   late, race_deadline_s);
 		return;
 	}
 

@@ -18,7 +18,7 @@
 
 #include "vfio_kvm_env.h"
 
-#define VKT_DYING_PIN	(1U << 20)
+#define VKT_DYING_PIN	BIT(20)
 
 VKT_PATH_PARAMS();
 
@@ -61,10 +61,14 @@ static struct file *vkt_ref_open(struct kunit *test, struct vkt_dev *dev,
  * A case that goes on to drop other references must first know that VFIO
  * holds one, or the kernel would free the VM under the driver.
  */
+#define VKT_NO_VFIO_REF "VFIO holds no KVM reference of its own while the device is open (users_count %u before the open)"
 #define VKT_ASSERT_VFIO_HOLDS_REF(test, vm, base)			\
-	KUNIT_ASSERT_EQ_MSG(test, vkt_vm_users(vm), (base) + 1,		\
-			    "VFIO holds no KVM reference of its own while the device is open (users_count %u before the open)", \
-			    base)
+	do {								\
+		unsigned int __base = (base);				\
+									\
+		KUNIT_ASSERT_EQ_MSG(test, vkt_vm_users(vm), __base + 1,	\
+				    VKT_NO_VFIO_REF, __base);		\
+	} while (0)
 
 /* One reference while open, however many fds are open on the device. */
 static void vfio_kvm_ref_open_holds_one(struct kunit *test)
@@ -305,7 +309,8 @@ static void vfio_kvm_ref_dying_vm(struct kunit *test)
 	if (vkt_dev_kvm(dev)) {
 		/* never let a put reach kvm_destroy_vm() on the fake */
 		refcount_set(&vm->kvm->users_count, VKT_DYING_PIN);
-		KUNIT_FAIL(test, "device->kvm is a VM whose users_count was 0 at open: VFIO handed a dying VM to the driver");
+		KUNIT_FAIL(test,
+			   "device->kvm is a VM whose users_count was 0 at open: VFIO handed a dying VM to the driver");
 	} else {
 		VKT_EXPECT_USERS(test, vm, 0U, "of a dying VM after the open");
 	}
@@ -366,7 +371,8 @@ static struct file *vkt_ref_leave_vm_to_vfio(struct kunit *test,
 	if (vkt_vm_destroyed(vm) == 1) {
 		/* the driver still has device->kvm: closing would use it */
 		vkt_set_wedged("a VM was destroyed while an open vfio device still pointed at it");
-		KUNIT_FAIL(test, "kvm_destroy_vm() ran when the VM fd and the kvm-vfio device were closed, while the device was open: VFIO did not hold its reference until the last close (device left open: closing it would use the freed VM)");
+		KUNIT_FAIL(test,
+			   "kvm_destroy_vm() ran when the VM fd and the kvm-vfio device were closed, while the device was open: VFIO did not hold its reference until the last close (device left open: closing it would use the freed VM)");
 		return NULL;
 	}
 	dev->mock->min_users = 1;
@@ -416,7 +422,7 @@ static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
 static unsigned int hold_for_unload;
 module_param(hold_for_unload, uint, 0444);
 MODULE_PARM_DESC(hold_for_unload,
-	"Seconds vfio_kvm_ref_pins_vendor_module holds a VM only VFIO keeps, for the vendor module to be unloaded under it (0: no hold)");
+		 "Seconds vfio_kvm_ref_pins_vendor_module holds a VM only VFIO keeps, for the vendor module to be unloaded under it (0: no hold)");
 
 static DECLARE_COMPLETION(vkt_hold_released);
 static bool vkt_hold_unloaded;
@@ -433,7 +439,7 @@ static const struct kernel_param_ops vkt_release_hold_ops = {
 };
 module_param_cb(release_hold, &vkt_release_hold_ops, NULL, 0200);
 MODULE_PARM_DESC(release_hold,
-	"End a hold_for_unload hold: \"unloaded\" (the vendor module is gone) or \"refused\"");
+		 "End a hold_for_unload hold: \"unloaded\" (the vendor module is gone) or \"refused\"");
 
 /* Hold for the unload of @vendor; returns whether it was unloaded. */
 static bool vkt_hold_for_unload(struct kunit *test, struct module *vendor)
@@ -480,7 +486,8 @@ static void vfio_kvm_ref_pins_vendor_module(struct kunit *test)
 	pinned = vkt_module_refcount(vendor);
 	if (hold_for_unload && vkt_hold_for_unload(test, vendor)) {
 		/* @vendor is gone: the close shows what that does */
-		KUNIT_FAIL(test, "%s was unloaded while VFIO alone held a VM (its refcount was %u; release_hold=unloaded): the device's last close now calls kvm_destroy_vm() into the unloaded module",
+		KUNIT_FAIL(test,
+			   "%s was unloaded while VFIO alone held a VM (its refcount was %u; release_hold=unloaded): the device's last close now calls kvm_destroy_vm() into the unloaded module",
 			   name, pinned);
 		vkt_dev_close(dev, file);
 		vm->kvm = NULL;	/* freed */

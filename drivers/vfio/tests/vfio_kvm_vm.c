@@ -17,7 +17,7 @@
 static char *kvm_mode = "auto";
 module_param_named(kvm, kvm_mode, charp, 0444);
 MODULE_PARM_DESC(kvm,
-	"Which KVM the cases use: auto (a real VM where /dev/kvm works, else a fake one), real (a real VM or fail), fake");
+		 "Which KVM the cases use: auto (a real VM where /dev/kvm works, else a fake one), real (a real VM or fail), fake");
 
 /* ---- VMs ---------------------------------------------------------------- */
 
@@ -51,7 +51,7 @@ struct vkt_vm *vkt_vm_create_fake(struct vkt_env *env, unsigned int users)
 	struct vkt_vm *vm = vkt_vm_alloc(env);
 	struct kvm *kvm;
 
-	kvm = kvzalloc(sizeof(*kvm), GFP_KERNEL);
+	kvm = kvzalloc_obj(*kvm, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(env->test, kvm);
 	mutex_init(&kvm->lock);
 	refcount_set(&kvm->users_count, users);

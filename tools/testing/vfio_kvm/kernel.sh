@@ -159,12 +159,21 @@ vkt_compat_gen() {
 	fi
 }
 
+# Whether the tree has kzalloc_obj() (or needs compat/slab-obj.h).
+vkt_has_slab_obj() {
+	grep -q 'define kzalloc_obj' "$1/include/linux/slab.h"
+}
+
 # The suites' directory as a tree gets it, in $2: the in-tree files, and
 # for an older kernel its adapter (a header included before each file, its
 # code, and a patch for what a header cannot change).
 vkt_stage_suite() {
 	local tree=$1 stage=$2 gen compat
 	rsync -r "$repo/drivers/vfio/tests/" "$stage/"
+	if ! vkt_has_slab_obj "$tree"; then
+		cp "$VKT_DIR/compat/slab-obj.h" "$stage/vkt_slab_obj.h"
+		echo 'ccflags-y += -include $(srctree)/$(src)/vkt_slab_obj.h' >> "$stage/Makefile"
+	fi
 	gen=$(vkt_compat_gen "$tree")
 	[ -n "$gen" ] || return 0
 	compat="$VKT_DIR/compat/$gen"
@@ -196,6 +205,10 @@ vkt_install_suite() {
 	rm -f "$tree"/lib/kunit/kunit_{thread,reports,reports_test}.c \
 	      "$tree"/include/kunit/kunit_{thread,reports}.h
 	vkt_hook "$tree/lib/kunit/Kconfig" 'source "lib/kunit/Kconfig.reports"'
+	if ! vkt_has_slab_obj "$tree"; then
+		rsync --checksum "$VKT_DIR/compat/slab-obj.h" "$tree/lib/kunit/vkt_slab_obj.h"
+		vkt_hook "$tree/lib/kunit/Makefile" 'CFLAGS_thread.o += -include $(srctree)/$(src)/vkt_slab_obj.h'
+	fi
 }
 
 # A patch is applied exactly or not at all (no fuzz: a hunk that lands
