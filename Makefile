@@ -15,6 +15,9 @@
 #   make soak    boot one kernel SOAK times (30), the outcome of each case
 #                in each run (the make run variables apply)
 #   make module-check  the suites as modules, loaded and unloaded 21 times
+#   make series  the suites as a patch series against a pristine 7.3 tree
+#                (KVER=, KSRC=), signed off by git's user.name/user.email,
+#                with the checks upstream makes (series/report.txt)
 #   make module  out-of-tree build of the modules against KDIR (Kbuild)
 #   make clean-cache   remove the cache (sources, build trees, ccache)
 
@@ -24,7 +27,7 @@ export CACHE REPEAT KVER ARCH KSRC KERNEL_PATCHES LOCKDEP KVM_MODE RESULTS BOOTS
 
 TOOLS := tools/testing/vfio_kvm
 
-.PHONY: run test matrix test-7.3 test-fixes mutants soak module-check module module-clean clean-cache
+.PHONY: run test matrix test-7.3 test-fixes mutants soak module-check series module module-clean clean-cache
 
 run:
 	@$(TOOLS)/run.sh
@@ -50,6 +53,9 @@ mutants:
 
 module-check:
 	@$(TOOLS)/module-check.sh
+
+series:
+	@$(TOOLS)/series.sh
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules

@@ -1,0 +1,254 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make series: the suites as a patch series against a pristine tree of the
+# newest kernel the project supports, and the checks upstream would make.
+#
+# The series is written by the user running it: author and Signed-off-by
+# are git's user.name and user.email (the command refuses without them).
+# Patches, in an order a maintainer can take piecemeal:
+#
+#   1 vfio/cdev: the fix of the cdev second bind (first, so that the
+#     suites never land failing)
+#   2 kunit: threads a case waits for with a deadline
+#   3 kunit: kernel reports captured in a case, with their self-tests
+#   4 vfio: the suites
+#
+# The checks (each a line of the report, "ok" or "not ok" with why):
+# git am onto the pristine tree, checkpatch --strict per patch, kernel-doc
+# of the new headers, each patch built on its own with W=1, sparse (C=2)
+# over the series' files, and kunit.py in the patched tree with its stock
+# x86_64 QEMU config (SERIES_KUNIT=n skips that build: a cold kernel).
+#
+# Environment: KVER (default 7.3), KSRC=dir (a tree of your own, not
+# written to: it is copied), OUT=dir (default ./series), CACHE, JOBS.
+{
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../../.." && pwd)
+KVER=${KVER:-7.3}
+KSRC=${KSRC:-}
+OUT=${OUT:-$repo/series}
+CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
+JOBS=${JOBS:-$(nproc)}
+SERIES_KUNIT=${SERIES_KUNIT:-y}
+
+t0=$(date +%s)
+say() { printf '[vfio-kvm %4ds] %s\n' $(($(date +%s) - t0)) "$*"; }
+fail_setup() { echo "series.sh: error: $*" >&2; echo "0 passed, 1 failed"; exit 2; }
+# shellcheck source=kernel.sh
+. "$here/kernel.sh"
+
+name=$(git -C "$repo" config user.name || true)
+email=$(git -C "$repo" config user.email || true)
+[ -n "$name" ] && [ -n "$email" ] ||
+	fail_setup "the series is signed off by you: set git config user.name and user.email"
+export GIT_AUTHOR_NAME=$name GIT_AUTHOR_EMAIL=$email
+export GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email
+VKT_PACKAGES="$VKT_PACKAGES git sparse"
+
+# ---- the pristine tree: a git repository of its own, in the cache -------
+if [ -n "$KSRC" ]; then
+	vkt_install_deps ""
+	src_desc="$KSRC"
+	stamp=$(cd "$KSRC" && make -s kernelversion 2>/dev/null)-$(echo "$KSRC" | md5sum | cut -c1-8)
+else
+	vkt_known_kver "$KVER" || fail_setup "KVER=$KVER: not one of $VKT_KVERS"
+	vkt_get_source "$KVER"
+	src_desc="Debian linux-source-$KVER $(vkt_debian_version "$KVER")"
+	stamp=$(vkt_debian_version "$KVER")
+fi
+git_tree="$CACHE/series/linux-$KVER"
+if [ "$(cat "$git_tree/.git/vkt-source" 2>/dev/null)" != "$stamp" ]; then
+	say "making a pristine git tree of $src_desc in $git_tree"
+	rm -rf "$git_tree"
+	mkdir -p "$CACHE/series"
+	tmp=$(mktemp -d "$CACHE/series/.tree.XXXXXX")
+	if [ -n "$KSRC" ]; then
+		rsync -a --exclude=.git "$KSRC/" "$tmp/linux/"
+	else
+		tar -C "$tmp" -xf "$(vkt_source_tarball "$KVER")"
+		mv "$tmp/linux-source-$KVER" "$tmp/linux"
+	fi
+	(cd "$tmp/linux" && git init -q && git add -A -f &&
+	 GIT_AUTHOR_NAME=pristine GIT_AUTHOR_EMAIL=pristine@localhost \
+	 GIT_COMMITTER_NAME=pristine GIT_COMMITTER_EMAIL=pristine@localhost \
+	 git commit -q -m "$src_desc" && git tag vkt-pristine) ||
+		fail_setup "cannot make a git tree of $src_desc"
+	echo "$stamp" > "$tmp/linux/.git/vkt-source"
+	mv "$tmp/linux" "$git_tree"
+	rm -rf "$tmp"
+fi
+g() { git -C "$git_tree" "$@"; }
+g checkout -q -f -B vkt-series vkt-pristine
+g clean -q -f -d -x
+
+# ---- the commits ---------------------------------------------------------
+commit() {	# message file or text on stdin; everything in the tree
+	g add -A -f
+	g commit -q -s -F -
+}
+
+cdev_fix="$here/patches/fix-cdev-second-bind-$KVER.patch"
+[ -f "$cdev_fix" ] || cdev_fix="$here/patches/fix-cdev-second-bind.patch"
+patch -d "$git_tree" -p1 -F0 -s < "$cdev_fix" ||
+	fail_setup "${cdev_fix##*/} does not apply to $src_desc"
+# the patch's own message, without the From: of the project's patch file
+# and its note on where it was rebased
+sed -n '/^Subject: /,/^---$/p' "$cdev_fix" | sed '1s/^Subject: \[PATCH\] //; $d' |
+	sed '/^ *(The fix of fix-cdev-second-bind.patch/,/^$/d' | commit
+
+mkdir -p "$git_tree/include/kunit" "$git_tree/lib/kunit"
+cp "$repo/include/kunit/thread.h" "$git_tree/include/kunit/"
+cp "$repo/lib/kunit/thread.c" "$git_tree/lib/kunit/"
+cp "$repo/Documentation/dev-tools/kunit/api/thread.rst" "$git_tree/Documentation/dev-tools/kunit/api/"
+python3 "$here/series/edit.py" "$git_tree" kunit-thread "$name" "$email"
+commit < "$here/series/2-kunit-thread.msg"
+
+cp "$repo/include/kunit/reports.h" "$git_tree/include/kunit/"
+cp "$repo/lib/kunit/reports.c" "$repo/lib/kunit/kunit-reports-test.c" "$git_tree/lib/kunit/"
+cp "$repo/Documentation/dev-tools/kunit/api/reports.rst" "$git_tree/Documentation/dev-tools/kunit/api/"
+python3 "$here/series/edit.py" "$git_tree" kunit-reports "$name" "$email" \
+	"$repo/lib/kunit/Kconfig.reports"
+commit < "$here/series/3-kunit-reports.msg"
+
+mkdir -p "$git_tree/drivers/vfio/tests"
+cp -r "$repo/drivers/vfio/tests/." "$git_tree/drivers/vfio/tests/"
+python3 "$here/series/edit.py" "$git_tree" vfio-tests "$name" "$email"
+commit < "$here/series/4-vfio-tests.msg"
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+g format-patch -q --cover-letter -o "$OUT" vkt-pristine..vkt-series
+python3 "$here/series/cover.py" "$OUT"/0000-cover-letter.patch "$here/series/cover-letter.txt" \
+	"$src_desc"
+say "wrote $(ls "$OUT"/*.patch | wc -l) files to $OUT"
+
+# ---- the checks ----------------------------------------------------------
+report="$OUT/report.txt"
+: > "$report"
+passed=0 failed=0 skipped=0
+check() {	# check NAME ok|fail|skip DETAIL
+	if [ "$2" = ok ]; then
+		passed=$((passed + 1)); echo "ok     $1: $3" >> "$report"
+	elif [ "$2" = skip ]; then
+		skipped=$((skipped + 1)); echo "skip   $1: $3" >> "$report"
+	else
+		failed=$((failed + 1)); echo "not ok $1: $3" >> "$report"
+	fi
+	say "$(tail -1 "$report")"
+}
+
+# git am onto the pristine tree gives the same tree
+g checkout -q -f -B vkt-am vkt-pristine
+if g am -q "$OUT"/0[0-9][0-9][1-9]-*.patch > "$OUT/am.log" 2>&1 &&
+   g diff --quiet vkt-series vkt-am; then
+	check "git am" ok "the $(ls "$OUT"/0[0-9][0-9][1-9]-*.patch | wc -l) patches apply to $src_desc and give the tree they were made from"
+else
+	g am --abort > /dev/null 2>&1 || true
+	check "git am" fail "see $OUT/am.log"
+fi
+
+# checkpatch --strict: no error, no warning; checks listed.  The pristine
+# tree has no upstream history: commit ids (Fixes:) cannot be looked up in
+# it, and are named in the report instead.
+for p in "$OUT"/0[0-9][0-9][1-9]-*.patch; do
+	log="${p%.patch}.checkpatch"
+	(cd "$git_tree" && perl scripts/checkpatch.pl --strict --no-color --show-types \
+		--ignore UNKNOWN_COMMIT_ID "$p") > "$log" 2>&1 || true
+	sum=$(grep -E '^total: ' "$log" | tail -1 || true)
+	e=$(sed -n 's/.*total: \([0-9]*\) errors.*/\1/p' "$log")
+	w=$(sed -n 's/.* \([0-9]*\) warnings.*/\1/p' "$log")
+	if [ "${e:-1}" = 0 ] && [ "${w:-1}" = 0 ]; then
+		check "checkpatch --strict ${p##*/}" ok "$sum"
+	else
+		check "checkpatch --strict ${p##*/}" fail "$sum (${log##*/})"
+	fi
+done
+
+ids=$(grep -ho '^Fixes: [0-9a-f]\{12\} ("[^"]*")' "$OUT"/0[0-9][0-9][1-9]-*.patch | sed 's/^Fixes: //' || true)
+[ -z "$ids" ] || echo "note   commit ids not looked up (no upstream history here): $ids" >> "$report"
+
+# kernel-doc of the new headers and of the files the documentation pulls
+# its kernel-doc from
+kd_log="$OUT/kernel-doc.log"
+kd_files="include/kunit/thread.h include/kunit/reports.h lib/kunit/thread.c lib/kunit/reports.c"
+# shellcheck disable=SC2086
+(cd "$git_tree" && perl scripts/kernel-doc -none -Wall $kd_files) > "$kd_log" 2>&1 || true
+if [ -s "$kd_log" ]; then
+	check "kernel-doc" fail "$(grep -c . "$kd_log") lines (${kd_log##*/})"
+else
+	check "kernel-doc" ok "$kd_files: nothing reported"
+fi
+
+# each patch builds on its own, with W=1: the directories it touches, in
+# the configuration of the suites' .kunitconfig
+build="$CACHE/series/build-$KVER"
+mkdir -p "$build"
+kmake() { make -C "$git_tree" O="$build" ARCH=x86_64 -j"$JOBS" CC="ccache gcc" "$@"; }
+export CCACHE_DIR="$CACHE/ccache"
+g checkout -q -f vkt-series
+(cd "$git_tree" && python3 tools/testing/kunit/kunit.py config --arch=x86_64 \
+	--build_dir="$build" --kunitconfig=drivers/vfio/tests) > "$OUT/config.log" 2>&1 ||
+	fail_setup "kunit.py config failed: $OUT/config.log"
+cp "$build/.config" "$build/.config.series"
+i=0
+for c in $(g rev-list --reverse vkt-pristine..vkt-series); do
+	i=$((i + 1))
+	g checkout -q -f "$c"
+	files=$(g diff --name-only "$c^" "$c" | grep -E '\.[ch]$')
+	dirs=$(echo "$files" | xargs -r -n1 dirname | grep -v '^include' |
+	       sort -u | sed 's|$|/|')
+	log="$OUT/build-$i.log"
+	# the configuration of the whole series, less what this patch lacks
+	cp "$build/.config.series" "$build/.config"
+	if kmake olddefconfig > "$log" 2>&1 && kmake W=1 $dirs >> "$log" 2>&1; then
+		# new warnings: those in the files the patch touches
+		nw=$(grep 'warning:' "$log" | grep -cF "$files" || true)
+		if [ "$nw" = 0 ]; then
+			check "build patch $i (W=1)" ok "$(echo $dirs): no warning in $(echo "$files" | wc -l) files it touches"
+		else
+			check "build patch $i (W=1)" fail "$nw warnings (${log##*/})"
+		fi
+	else
+		check "build patch $i (W=1)" fail "build failed (${log##*/})"
+	fi
+done
+
+# sparse over the series' files
+sp_log="$OUT/sparse.log"
+kmake C=2 drivers/vfio/tests/ lib/kunit/ > "$sp_log" 2>&1 || true
+sp=$(grep -E '^[^ ]*(drivers/vfio/tests/|lib/kunit/(thread|reports|kunit-reports-test)\.c|include/kunit/(thread|reports)\.h).*: (warning|error):' "$sp_log" | grep -c . || true)
+if grep -q 'C=2 specified, but .* is not available or not up to date' "$sp_log"; then
+	check "sparse (C=2)" skip "the kernel refuses sparse $(sparse --version 2>/dev/null) (scripts/checker-valid.sh: no __typeof_unqual__); no Debian release has a newer one"
+elif grep -q 'CHECK' "$sp_log" && [ "$sp" = 0 ]; then
+	check "sparse (C=2)" ok "nothing reported in the series' files"
+else
+	check "sparse (C=2)" fail "$sp reports (${sp_log##*/})"
+fi
+
+# kunit.py in the patched tree: the stock x86_64 QEMU config, only the
+# series; the CPU model and a real VM asked for on the command line
+if [ "$SERIES_KUNIT" = y ]; then
+	kunit_log="$OUT/kunit.log"
+	say "kunit.py run --kunitconfig=drivers/vfio/tests (a cold kernel: minutes)"
+	if (cd "$git_tree" && python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
+		--build_dir="$build" --kunitconfig=drivers/vfio/tests \
+		--make_options=CC="ccache gcc" --jobs="$JOBS" --timeout=1800 \
+		--qemu_args='-cpu max -smp 2' --kernel_args=vfio_kvm_kunit.kvm=real \
+		--json="$OUT/kunit.json") > "$kunit_log" 2>&1; then
+		check "kunit.py run" ok "$(grep -E 'Testing complete' "$kunit_log" | sed 's/^\[[^]]*\] //')"
+	else
+		check "kunit.py run" fail "$(grep -E 'Testing complete|ERROR|error' "$kunit_log" | tail -1 | sed 's/^\[[^]]*\] //') (${kunit_log##*/})"
+	fi
+fi
+g checkout -q -f vkt-series
+python3 "$here/series/cover.py" "$OUT"/0000-cover-letter.patch "$here/series/cover-letter.txt" \
+	"$src_desc" "$report" "$OUT"/*.checkpatch
+
+echo "series: $OUT ($(ls "$OUT"/*.patch | wc -l) files), report: $report"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
+exit
+}
