@@ -156,6 +156,7 @@ struct module *vkt_vm_vendor_module(struct vkt_vm *vm);
 unsigned int vkt_module_refcount(struct module *mod);
 unsigned int vkt_kvm_refs(struct kvm *kvm);
 unsigned int vkt_vm_users(struct vkt_vm *vm);
+void vkt_vm_put_leaked(struct vkt_vm *vm, unsigned int n);
 const char *vkt_vm_kind(struct vkt_vm *vm);
 
 #endif /* _VFIO_KVM_ENV_H */

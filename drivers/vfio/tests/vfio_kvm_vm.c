@@ -347,6 +347,18 @@ unsigned int vkt_vm_users(struct vkt_vm *vm)
 }
 
 /*
+ * Give back @n references to @vm that VFIO took and lost (a kernel bug the
+ * case has just reported), so that closing the VM destroys it as on a
+ * working kernel: a leaked VM would keep KVM's modules from unloading and
+ * fail the cases after this one.  The counterpart of vkt_kvm_refs().
+ */
+void vkt_vm_put_leaked(struct vkt_vm *vm, unsigned int n)
+{
+	while (n--)
+		kvm_put_kvm(vm->kvm);
+}
+
+/*
  * Whether kvm_destroy_vm() ran, seen from the VM's debugfs directory, which
  * it removes: -ENOENT when the VM has none to watch.  The VM itself may be
  * freed: only our reference to the dentry is used.
