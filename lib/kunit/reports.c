@@ -303,6 +303,8 @@ static bool kunit_report_names_class(const struct kunit_report *report,
  * @kind: the kind of report
  * @classes: lock class names it must all name
  * @nr_classes: how many
+ *
+ * Return: the report, or NULL if the kernel reported none such.
  */
 const struct kunit_report *kunit_reports_find(struct kunit_reports *reports,
 					      enum kunit_report_kind kind,
