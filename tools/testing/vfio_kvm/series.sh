@@ -242,7 +242,24 @@ if [ "$SERIES_KUNIT" = y ]; then
 	else
 		check "kunit.py run" fail "$(grep -E 'Testing complete|ERROR|error' "$kunit_log" | tail -1 | sed 's/^\[[^]]*\] //') (${kunit_log##*/})"
 	fi
+
+	# KUnit's own tests and the helpers' self-tests under kunit.py's
+	# default architecture, UML; each suite in a boot of its own (the
+	# lockdep self-test turns lockdep off for the rest of a boot)
+	uml_log="$OUT/kunit-uml.log"
+	say "kunit.py run --arch=um --kunitconfig=lib/kunit, with the report self-tests"
+	if (cd "$git_tree" && python3 tools/testing/kunit/kunit.py run --arch=um \
+		--build_dir="$CACHE/series/uml-$KVER" --kunitconfig=lib/kunit \
+		--kconfig_add CONFIG_KUNIT_REPORTS_TEST=y \
+		--kconfig_add CONFIG_DEBUG_KERNEL=y --kconfig_add CONFIG_PROVE_LOCKING=y \
+		--make_options=CC="ccache gcc" --jobs="$JOBS" --timeout=900 \
+		--run_isolated suite 'kunit*') > "$uml_log" 2>&1; then
+		check "kunit.py run (UML)" ok "$(grep -cE '^\[[^]]*\] Testing complete' "$uml_log") boots, $(grep -E 'Testing complete' "$uml_log" | grep -c 'failed: 0') without a failure; kunit_reports: $(grep -E '\[(PASSED|SKIPPED)\] kunit_reports' "$uml_log" | sed 's/^\[[^]]*\] //' | tr '\n' ' ')"
+	else
+		check "kunit.py run (UML)" fail "$(grep -E 'Testing complete|ERROR|error' "$uml_log" | tail -1 | sed 's/^\[[^]]*\] //') (${uml_log##*/})"
+	fi
 fi
+check "kunit.py run --alltests" skip "not built here: an all-tests kernel is several thousand files, hours on this machine"
 g checkout -q -f vkt-series
 python3 "$here/series/cover.py" "$OUT"/0000-cover-letter.patch "$here/series/cover-letter.txt" \
 	"$src_desc" "$report" "$OUT"/*.checkpatch
