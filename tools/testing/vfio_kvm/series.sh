@@ -231,16 +231,21 @@ fi
 # kunit.py in the patched tree: the stock x86_64 QEMU config, only the
 # series; the CPU model and a real VM asked for on the command line
 if [ "$SERIES_KUNIT" = y ]; then
+	# as a KernelCI KUnit job runs kunit.py (config, build, exec --json),
+	# on the suites' .kunitconfig: the job the cover letter asks for
 	kunit_log="$OUT/kunit.log"
-	say "kunit.py run --kunitconfig=drivers/vfio/tests (a cold kernel: minutes)"
-	if (cd "$git_tree" && python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
-		--build_dir="$build" --kunitconfig=drivers/vfio/tests \
-		--make_options=CC="ccache gcc" --jobs="$JOBS" --timeout=1800 \
+	kunit=(python3 tools/testing/kunit/kunit.py)
+	kargs=(--arch=x86_64 --build_dir="$build")
+	say "kunit.py config, build, exec --json on drivers/vfio/tests (a cold kernel: minutes)"
+	if (cd "$git_tree" &&
+	    "${kunit[@]}" config "${kargs[@]}" --kunitconfig=drivers/vfio/tests &&
+	    "${kunit[@]}" build "${kargs[@]}" --make_options=CC="ccache gcc" --jobs="$JOBS" &&
+	    "${kunit[@]}" exec "${kargs[@]}" --timeout=1800 \
 		--qemu_args='-cpu max -smp 2' --kernel_args=vfio_kvm_kunit.kvm=real \
 		--json="$OUT/kunit.json") > "$kunit_log" 2>&1; then
-		check "kunit.py run" ok "$(grep -E 'Testing complete' "$kunit_log" | sed 's/^\[[^]]*\] //')"
+		check "kunit.py config/build/exec" ok "$(grep -E 'Testing complete' "$kunit_log" | sed 's/^\[[^]]*\] //')"
 	else
-		check "kunit.py run" fail "$(grep -E 'Testing complete|ERROR|error' "$kunit_log" | tail -1 | sed 's/^\[[^]]*\] //') (${kunit_log##*/})"
+		check "kunit.py config/build/exec" fail "$(grep -E 'Testing complete|ERROR|error' "$kunit_log" | tail -1 | sed 's/^\[[^]]*\] //') (${kunit_log##*/})"
 	fi
 
 	# KUnit's own tests and the helpers' self-tests under kunit.py's
