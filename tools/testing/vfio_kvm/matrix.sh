@@ -70,6 +70,11 @@ result=$(VKT_KUNIT_DIR="$tree/tools/testing/kunit" python3 "$here/vkt_results_te
 echo "$result"
 count "$result"
 row "judge-tests" "-" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $(($(date +%s) - t0)) "$m fixtures judged as they must be, $x not"
+echo "=== the series report's kunit.py verdict (tools/testing/vfio_kvm/series)"
+result=$(python3 "$here/series/kunit_verdict_test.py" 2>&1)
+echo "$result"
+count "$result"
+row "series-verdict-tests" "-" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" 0 "$m fixtures judged as they must be, $x not"
 
 while read -r name kernel lockdep set check boots patches killers pattern; do
 	case "$name" in ''|\#*) continue;; esac
