@@ -258,15 +258,23 @@ if [ "$SERIES_KUNIT" = y ]; then
 	# lockdep self-test turns lockdep off for the rest of a boot)
 	uml_log="$OUT/kunit-uml.log"
 	say "kunit.py run --arch=um --kunitconfig=lib/kunit, with the report self-tests"
-	if (cd "$git_tree" && python3 tools/testing/kunit/kunit.py run --arch=um \
+	uml_ok=y
+	(cd "$git_tree" && python3 tools/testing/kunit/kunit.py run --arch=um \
 		--build_dir="$CACHE/series/uml-$KVER" --kunitconfig=lib/kunit \
 		--kconfig_add CONFIG_KUNIT_REPORTS_TEST=y \
 		--kconfig_add CONFIG_DEBUG_KERNEL=y --kconfig_add CONFIG_PROVE_LOCKING=y \
 		--make_options=CC="ccache gcc" --jobs="$JOBS" --timeout=900 \
-		--run_isolated suite 'kunit*') > "$uml_log" 2>&1; then
-		check "kunit.py run (UML)" ok "$(grep -cE '^\[[^]]*\] Testing complete' "$uml_log") boots, $(grep -E 'Testing complete' "$uml_log" | grep -c 'failed: 0') without a failure; kunit_reports: $(grep -E '\[(PASSED|SKIPPED)\] kunit_reports' "$uml_log" | sed 's/^\[[^]]*\] //' | tr '\n' ' ')"
+		--run_isolated suite 'kunit*') > "$uml_log" 2>&1 || uml_ok=n
+	# not only kunit.py's status: the self-tests' suites must have passed
+	boots=$(grep -cE '^\[[^]]*\] Testing complete' "$uml_log" || true)
+	failing=$(grep -E '^\[[^]]*\] Testing complete' "$uml_log" | grep -c 'failed: [1-9]' || true)
+	for suite in kunit_reports kunit_reports_lockdep; do
+		grep -qE "\[PASSED\] $suite =" "$uml_log" || uml_ok=n
+	done
+	if [ "$uml_ok" = y ] && [ "$failing" = 0 ]; then
+		check "kunit.py run (UML)" ok "$boots boots (a suite each), none with a failure; kunit_reports and kunit_reports_lockdep passed"
 	else
-		check "kunit.py run (UML)" fail "$(grep -E 'Testing complete|ERROR|error' "$uml_log" | tail -1 | sed 's/^\[[^]]*\] //') (${uml_log##*/})"
+		check "kunit.py run (UML)" fail "$boots boots, $failing with a failure, or a self-test suite missing (${uml_log##*/})"
 	fi
 fi
 check "kunit.py run --alltests" skip "not built here: an all-tests kernel is several thousand files, hours on this machine"
