@@ -97,7 +97,7 @@ patch -d "$git_tree" -p1 -F0 -s < "$cdev_fix" ||
 # the patch's own message, without the From: of the project's patch file
 # and its note on where it was rebased
 sed -n '/^Subject: /,/^---$/p' "$cdev_fix" | sed '1s/^Subject: \[PATCH\] //; $d' |
-	sed '/^ *(The fix of fix-cdev-second-bind.patch/,/^$/d' | commit
+	perl -0777 -pe 's/\s+\(The fix of\s+fix-cdev-second-bind\.patch.*?\.\)//s' | commit
 
 mkdir -p "$git_tree/include/kunit" "$git_tree/lib/kunit"
 cp "$repo/include/kunit/thread.h" "$git_tree/include/kunit/"
