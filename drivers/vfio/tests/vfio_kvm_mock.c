@@ -74,6 +74,7 @@ void vkt_mock_init(struct vkt_mock *mock, const struct vkt_mock_behaviour *b)
 	mock->poll_ms = kvm_lock_poll_ms;
 	atomic_set(&mock->violations, 0);
 	atomic_set(&mock->deadlocks, 0);
+	atomic_set(&mock->kvm_lock_waiting, 0);
 }
 
 static __printf(2, 3) void vkt_mock_violation(struct vkt_mock *m,
@@ -125,6 +126,7 @@ static bool vkt_mock_lock_kvm(struct vkt_mock *m, struct kvm *kvm,
 	deadline = jiffies + msecs_to_jiffies(m->poll_ms);
 	if (m->holder_progress)
 		progress = READ_ONCE(*m->holder_progress);
+	atomic_inc(&m->kvm_lock_waiting);
 	while (!mutex_trylock(&kvm->lock)) {
 		if (m->holder_progress &&
 		    READ_ONCE(*m->holder_progress) != progress) {
@@ -137,10 +139,12 @@ static bool vkt_mock_lock_kvm(struct vkt_mock *m, struct kvm *kvm,
 					 "%s: &kvm->lock not acquired within %u ms while VFIO holds its device locks around %s: its holder waits for a VFIO lock (&kvm->lock -> &group->group_lock against &group->group_lock -> &kvm->lock)",
 					 m->b->name,
 					 jiffies_to_msecs(jiffies - start), where);
+			atomic_dec(&m->kvm_lock_waiting);
 			return false;
 		}
 		usleep_range(200, 500);
 	}
+	atomic_dec(&m->kvm_lock_waiting);
 	return true;
 }
 

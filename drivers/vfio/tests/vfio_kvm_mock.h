@@ -58,6 +58,8 @@ struct vkt_mock {
 	unsigned int poll_ms;
 	/* a count the holder of kvm->lock advances: while it moves, no deadlock */
 	const unsigned int *holder_progress;
+	/* the mock polls for kvm->lock: a side that takes it in a loop lets go */
+	atomic_t kvm_lock_waiting;
 	struct vkt_gate *gate;
 	bool expect_kvm;		/* a VM is attached at the next open */
 	unsigned int min_users;		/* users_count floor while device->kvm */

@@ -164,6 +164,21 @@ static int vkt_race_opener(void *data)
 	return 0;
 }
 
+/*
+ * Before taking kvm->lock again, let a device open that polls for it have
+ * it: each cycle takes kvm->lock, and on a slow kernel a cycle after cycle
+ * would starve the opener's polling for minutes.  Only between cycles: a
+ * release that blocks under kvm->lock still meets the open.
+ */
+static void vkt_race_let_opener_in(struct vkt_race *r)
+{
+	unsigned long until = jiffies + msecs_to_jiffies(100);
+
+	while (atomic_read(&r->dev->mock->kvm_lock_waiting) &&
+	       time_before(jiffies, until))
+		usleep_range(500, 1000);
+}
+
 static int vkt_race_attacher(void *data)
 {
 	struct vkt_race *r = data;
@@ -176,6 +191,7 @@ static int vkt_race_attacher(void *data)
 	if (ret)
 		return ret;
 	for (i = 0; vkt_race_attacher_goes_on(r, i); i++) {
+		vkt_race_let_opener_in(r);
 		ret = vkt_vm_create_kvfio(r->vm);
 		if (!ret && r->dev->path == VKT_PATH_CDEV) {
 			file = vkt_race_take(r);
