@@ -101,7 +101,12 @@ static void vkt_mock_check_kvm(struct vkt_mock *m, struct kvm *kvm,
 	if (m->min_users && users < m->min_users)
 		vkt_mock_violation(m,
 				   "%s: device->kvm has users_count %u, expected at least %u: the pointer VFIO handed over is not backed by a reference of its own",
-			where, users, m->min_users);
+				   where, users, m->min_users);
+}
+
+static unsigned int vkt_mock_holder_progress(struct vkt_mock *m)
+{
+	return m->holder_progress ? READ_ONCE(*m->holder_progress) : 0;
 }
 
 /*
@@ -116,7 +121,8 @@ static bool vkt_mock_lock_kvm(struct vkt_mock *m, struct kvm *kvm,
 			      const char *where)
 {
 	unsigned long start = jiffies, deadline;
-	unsigned int progress = 0;
+	unsigned int progress, now;
+	bool locked;
 
 	if (m->lock_mode == VKT_LOCK_BLOCK) {
 		mutex_lock(&kvm->lock);
@@ -124,28 +130,28 @@ static bool vkt_mock_lock_kvm(struct vkt_mock *m, struct kvm *kvm,
 	}
 
 	deadline = jiffies + msecs_to_jiffies(m->poll_ms);
-	if (m->holder_progress)
-		progress = READ_ONCE(*m->holder_progress);
+	progress = vkt_mock_holder_progress(m);
 	atomic_inc(&m->kvm_lock_waiting);
-	while (!mutex_trylock(&kvm->lock)) {
-		if (m->holder_progress &&
-		    READ_ONCE(*m->holder_progress) != progress) {
-			progress = READ_ONCE(*m->holder_progress);
+	for (;;) {
+		locked = mutex_trylock(&kvm->lock);
+		if (locked)
+			break;
+		now = vkt_mock_holder_progress(m);
+		if (now != progress) {
+			progress = now;
 			deadline = jiffies + msecs_to_jiffies(m->poll_ms);
-		}
-		if (time_after(jiffies, deadline)) {
+		} else if (time_after(jiffies, deadline)) {
 			if (atomic_inc_return(&m->deadlocks) == 1)
 				snprintf(m->deadlock, sizeof(m->deadlock),
 					 "%s: &kvm->lock not acquired within %u ms while VFIO holds its device locks around %s: its holder waits for a VFIO lock (&kvm->lock -> &group->group_lock against &group->group_lock -> &kvm->lock)",
 					 m->b->name,
 					 jiffies_to_msecs(jiffies - start), where);
-			atomic_dec(&m->kvm_lock_waiting);
-			return false;
+			break;
 		}
 		usleep_range(200, 500);
 	}
 	atomic_dec(&m->kvm_lock_waiting);
-	return true;
+	return locked;
 }
 
 static int vkt_mock_open_device(struct vfio_device *vdev)
@@ -215,8 +221,8 @@ static void vkt_mock_close_device(struct vfio_device *vdev)
 	if (kvm != m->open_kvm)
 		vkt_mock_violation(m,
 				   "close_device: device->kvm changed from %s at open_device to %s",
-			m->open_kvm ? "a VM" : "NULL",
-			kvm ? (m->open_kvm ? "another VM" : "a VM") : "NULL");
+				   m->open_kvm ? "a VM" : "NULL",
+				   kvm ? (m->open_kvm ? "another VM" : "a VM") : "NULL");
 	vkt_mock_check_kvm(m, kvm, "close_device");
 
 	if (flags & VKT_MOCK_OWN_LOCK)

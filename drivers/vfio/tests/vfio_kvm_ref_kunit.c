@@ -526,7 +526,7 @@ static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
 					     vkt_mock_find("lock_kvm"), NULL);
 	struct vkt_vm *vm = vkt_vm_create(env);
 	struct file *first, *second;
-	unsigned int base, leaked;
+	unsigned int base, users;
 
 	dev->mock->lock_mode = VKT_LOCK_POLL;
 	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
@@ -550,12 +550,12 @@ static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
 	vkt_dev_close(dev, first);
 	VKT_EXPECT_USERS(test, vm, base,
 			 "after the first binding's last close");
-	leaked = vkt_vm_users(vm) - base;
-	if (vkt_vm_users(vm) > base) {
+	users = vkt_vm_users(vm);
+	if (users > base) {
 		kunit_info(test,
 			   "giving back the %u KVM reference(s) VFIO leaked, so that the VM is destroyed",
-			   leaked);
-		vkt_vm_put_leaked(vm, leaked);
+			   users - base);
+		vkt_vm_put_leaked(vm, users - base);
 	}
 }
 
