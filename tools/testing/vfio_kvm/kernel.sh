@@ -166,11 +166,12 @@ vkt_has_slab_obj() {
 
 # The suites' directory as a tree gets it, in $2: the in-tree files, and
 # for an older kernel its adapter (a header included before each file, its
-# code, and a patch for what a header cannot change).
+# code, and a patch for what a header cannot change); $3=y: the tree lacks
+# kzalloc_obj().
 vkt_stage_suite() {
-	local tree=$1 stage=$2 gen compat
+	local tree=$1 stage=$2 slab_obj=$3 gen compat
 	rsync -r "$repo/drivers/vfio/tests/" "$stage/"
-	if ! vkt_has_slab_obj "$tree"; then
+	if [ "$slab_obj" = y ]; then
 		cp "$VKT_DIR/compat/slab-obj.h" "$stage/vkt_slab_obj.h"
 		echo 'ccflags-y += -include $(srctree)/$(src)/vkt_slab_obj.h' >> "$stage/Makefile"
 	fi
@@ -187,9 +188,10 @@ vkt_stage_suite() {
 # Copy the suite into the tree; a file whose content did not change keeps
 # its time stamp, so that an unchanged suite rebuilds nothing.
 vkt_install_suite() {
-	local tree=$1 stage
+	local tree=$1 stage slab_obj=n
+	vkt_has_slab_obj "$tree" || slab_obj=y
 	stage=$(mktemp -d)
-	vkt_stage_suite "$tree" "$stage"
+	vkt_stage_suite "$tree" "$stage" "$slab_obj"
 	rsync -r --checksum --delete "$stage/" "$tree/drivers/vfio/tests/"
 	rm -rf "$stage"
 	rsync -r --checksum "$repo/lib/kunit/" "$tree/lib/kunit/"
@@ -205,7 +207,7 @@ vkt_install_suite() {
 	rm -f "$tree"/lib/kunit/kunit_{thread,reports,reports_test}.c \
 	      "$tree"/include/kunit/kunit_{thread,reports}.h
 	vkt_hook "$tree/lib/kunit/Kconfig" 'source "lib/kunit/Kconfig.reports"'
-	if ! vkt_has_slab_obj "$tree"; then
+	if [ "$slab_obj" = y ]; then
 		rsync --checksum "$VKT_DIR/compat/slab-obj.h" "$tree/lib/kunit/vkt_slab_obj.h"
 		vkt_hook "$tree/lib/kunit/Makefile" 'CFLAGS_thread.o += -include $(srctree)/$(src)/vkt_slab_obj.h'
 	fi
