@@ -75,6 +75,8 @@ SELFTEST_NAMES = re.compile(r'\bkunit_reports_(test\w*|warn|refcount|abba)\b')
 FAILED = re.compile(r'(EXPECTATION|ASSERTION) FAILED')
 SAID_SKIP = re.compile(r'^# \S+: SKIP (.*)$')
 TOTALS = re.compile(r'^# \S+: pass:\d+ fail:\d+')
+# What QEMU itself writes to the guest's console log.
+QEMU_LINE = re.compile(r'^qemu-system-\S+: ')
 PANIC = re.compile(r'Kernel panic - not syncing.*|BUG: .*|Oops: .*|'
 		   r'general protection fault.*|WARNING: .*')
 
@@ -202,12 +204,13 @@ def find_reports(lines, boot=0):
 
 
 def last_words(lines):
-	"""What the kernel printed last: its last report, else its last line."""
+	"""What the kernel printed last: its last report, else its last line
+	(not QEMU's own, such as that it was terminated)."""
 	for line in reversed(lines[-400:]):
 		m = PANIC.match(line.strip())
 		if m:
 			return m.group(0)[:160]
-	rest = [l.strip() for l in lines if l.strip()]
+	rest = [l.strip() for l in lines if l.strip() and not QEMU_LINE.match(l)]
 	return ('its last line: ' + rest[-1][:140]) if rest else 'nothing'
 
 
@@ -339,8 +342,11 @@ def judge_boot(run, lines, glob, cases, boot, rc=0):
 	words = last_words(lines)
 	want = [c for c in cases if glob_matches(glob, c)] if cases is not None else []
 	if test.status == S.FAILURE_TO_PARSE_TESTS:
-		run.problems.append('boot %d%s: no KTAP output: the kernel did not boot or KUnit did not run (%s)' %
-				    (boot, ' (' + glob + ')' if glob else '', words))
+		run.problems.append('boot %d%s: no KTAP output: %s (%s)' %
+				    (boot, ' (' + glob + ')' if glob else '',
+				     'the guest hung before KUnit started and was stopped at its time limit'
+				     if rc == 124 else 'the kernel did not boot or KUnit did not run',
+				     words))
 		for case in want:
 			m = Leaf(case, 'MISSING', [], boot)
 			m.reason = 'never ran: the boot printed no KTAP; the kernel printed last: ' + words
