@@ -132,10 +132,11 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 		row "$name" "$kernel" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $secs \
 			"$m cases as expected, $x not"
 		# each expected failure under its line, with the reason it met,
-		# and each check it missed ("MISS: "), with what happened instead
+		# each check it missed ("MISS: "), with what happened instead,
+		# and each boot done twice ("NOTE: "), with where it hung
 		while read -r case want got why; do
 			table+=("$(printf '    %-62s %s' "$case" "${why:0:200}")")
-		done < <(awk '($2 == "fail" && $3 == "fail") || $4 == "MISS:"' <<< "$result")
+		done < <(awk '($2 == "fail" && $3 == "fail") || $4 == "MISS:" || $4 == "NOTE:"' <<< "$result")
 		;;
 	modules)
 		count "$(cat "$out/$name.txt")"

@@ -31,6 +31,14 @@
 #   SOAK=N             boot the kernel N times (every BOOTS each time) and
 #                      print, per case, how often it passed, failed,
 #                      skipped or never ran (make soak)
+#   TIMEOUT=s          a boot's time limit (default 900)
+#   STALL=s            how long a guest may take to start KUnit (default
+#                      120; 1 to 5 s is usual).  A guest that has not is
+#                      stopped and booted once more: QEMU's TCG can leave
+#                      a kernel stuck in early boot (Debian 6.1 in
+#                      synchronize_rcu_tasks(), about once in a hundred
+#                      boots).  The verdict names every such boot, and a
+#                      second hang fails the run.
 #
 # Exit status: 0 all cases passed or skipped, 1 a case failed or the kernel
 # reported a problem, 2 setup, build or boot failure.
@@ -55,6 +63,7 @@ BOOTS=${BOOTS:-}
 SOAK=${SOAK:-0}
 JOBS=${JOBS:-$(nproc)}
 TIMEOUT=${TIMEOUT:-900}
+STALL=${STALL:-120}
 
 t0=$(date +%s)
 say() { printf '[vfio-kvm %4ds] %s\n' $(($(date +%s) - t0)) "$*"; }
@@ -68,6 +77,7 @@ arm64|aarch64) ARCH=arm64 ;;
 *) fail_setup "ARCH must be x86_64 or arm64, not '$ARCH'" ;;
 esac
 case "$SOAK" in ''|*[!0-9]*) fail_setup "SOAK must be a number of runs, not '$SOAK'";; esac
+case "$TIMEOUT$STALL" in ''|*[!0-9]*) fail_setup "TIMEOUT and STALL must be numbers of seconds";; esac
 case "$KVM_MODE" in real|auto|fake) ;; *) fail_setup "KVM_MODE must be real, auto or fake, not '$KVM_MODE'";; esac
 patches=()
 for p in $KERNEL_PATCHES; do
@@ -146,6 +156,43 @@ exec_args=(exec "${common[@]}" "--timeout=$TIMEOUT"
 prefix=${RESULTS%.json}
 rm -f "$RESULTS" "$guest_log" "$prefix".boot* "$prefix".soak*
 
+# A guest log's last line: the kernel's, not QEMU's ("terminating on
+# signal 15")
+vkt_last_line() {
+	grep -v '^qemu-system-' "$1" 2>/dev/null | grep . | tail -1 | cut -c1-100
+}
+
+# One kunit.py exec ("$@"), its output in $1 and on the terminal.  A
+# guest that has not started KUnit within STALL seconds (kunit.py has
+# parsed no suite's header) is stopped, as kunit.py stops one at its
+# timeout: status 124.  Nothing is left running if the run is stopped.
+boot_guest() {
+	local out=$1 pid tailer t=0 rc=0
+	shift
+	# kunit.py restores the terminal (stty sane): its standard input
+	(cd "$tree" && PYTHONUNBUFFERED=1 exec "${kunit[@]}" "$@") <&0 > "$out" 2>&1 &
+	pid=$!
+	tail -n +1 -f --pid="$pid" "$out" &
+	tailer=$!
+	trap 'pkill -P "$pid" || :; kill "$pid" "$tailer" 2>/dev/null || :; exit 130' INT TERM
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ $t -ge "$STALL" ] && ! grep -qE '^\[[0-9:]+\] =+ .+ =+$' "$out"; then
+			say "the guest has not started KUnit in $STALL s: stopping it"
+			pkill -P "$pid" || true
+			rc=124
+			break
+		fi
+		sleep 1
+		t=$((t + 1))
+	done
+	wait "$pid" || [ $rc = 124 ] || rc=$?
+	wait "$tailer" 2>/dev/null || true
+	trap - INT TERM
+	# kunit.py says so when it stopped a guest at its timeout
+	! grep -q 'timed out after' "$out" || rc=124
+	return $rc
+}
+
 # The judge holds every boot against the cases the kernel has, as the
 # kernel lists them (kunit.action=list): a case that never printed its
 # result is missing, whatever the boot printed.  The list depends on the
@@ -156,8 +203,17 @@ key=$(cat "$build/.config" "$repo"/drivers/vfio/tests/* "$repo"/lib/kunit/* | md
 if [ "$(cat "$cases.key" 2>/dev/null)" != "$key" ] || [ ! -s "$cases" ]; then
 	say "listing the kernel's cases (kunit.action=list)"
 	rm -f "$cases" "$cases.key"
-	(cd "$tree" && "${kunit[@]}" "${exec_args[@]}" --list_tests) > "$build/list.log" 2>&1 || true
-	grep -E '^[^[:space:].]+\.[^[:space:].]+$' "$build/list.log" > "$cases.tmp" || true
+	# kunit.py prints the list at the end: the boot's only bound is its
+	# time limit, STALL, and a guest that hung is booted once more
+	for try in 1 2; do
+		(cd "$tree" && "${kunit[@]}" "${exec_args[@]}" "--timeout=$STALL" \
+			--list_tests) > "$build/list.log" 2>&1 || true
+		grep -E '^[^[:space:].]+\.[^[:space:].]+$' "$build/list.log" > "$cases.tmp" || true
+		if [ -s "$cases.tmp" ] || ! grep -q 'timed out after' "$build/list.log"; then
+			break
+		fi
+		say "the guest listing the cases hung ($(vkt_last_line "$build/test.log")): booting it again"
+	done
 	if [ -s "$cases.tmp" ]; then
 		mv "$cases.tmp" "$cases"
 		echo "$key" > "$cases.key"
@@ -176,18 +232,27 @@ run_boots() {
 		"$(basename "$prefix").cases" > "$rec.boots"
 	jsons=()
 	for i in "${!boots[@]}"; do
-		say "booting the guest for ${boots[$i]} ($((i + 1))/${#boots[@]})"
-		part="$rec.boot$i.json"
-		rm -f "$build/test.log"
-		set +e
-		(cd "$tree" && "${kunit[@]}" "${exec_args[@]}" "--json=$part" "${boots[$i]}") |
-			tee "$rec.boot$i.out"
-		rc=${PIPESTATUS[0]}
-		set -e
-		# kunit.py says so when it stopped a guest at its timeout
-		! grep -q 'timed out after' "$rec.boot$i.out" || rc=124
-		cp "$build/test.log" "$rec.boot$i.log" 2>/dev/null || : > "$rec.boot$i.log"
-		cat "$rec.boot$i.log" >> "$guest_log"
+		for try in 1 2; do
+			say "booting the guest for ${boots[$i]} ($((i + 1))/${#boots[@]})"
+			part="$rec.boot$i.json"
+			rm -f "$build/test.log"
+			rc=0
+			boot_guest "$rec.boot$i.out" "${exec_args[@]}" "--json=$part" \
+				"${boots[$i]}" || rc=$?
+			cp "$build/test.log" "$rec.boot$i.log" 2>/dev/null || : > "$rec.boot$i.log"
+			cat "$rec.boot$i.log" >> "$guest_log"
+			# stopped before KUnit started: once, the record keeps
+			# the boot ("hung") and the guest boots again
+			if [ $try = 1 ] && [ $rc = 124 ] &&
+			   ! grep -qE 'K?TAP version [0-9]+' "$rec.boot$i.log"; then
+				mv "$rec.boot$i.log" "$rec.boot$i.hung.log"
+				printf 'hung\t%s\t%s\t%s\n' "${boots[$i]}" \
+					"$(basename "$rec").boot$i.hung.log" "$rc" >> "$rec.boots"
+				say "the guest hung before KUnit started ($(vkt_last_line "$rec.boot$i.hung.log")): booting it again, once"
+				continue
+			fi
+			break
+		done
 		printf 'boot\t%s\t%s\t%s\n' "${boots[$i]}" "$(basename "$rec").boot$i.log" \
 			"$rc" >> "$rec.boots"
 		jsons+=("$part")

@@ -12,7 +12,9 @@
 #
 # A run record is what run.sh leaves beside RESULTS.json: RESULTS.boots,
 # a manifest of the boots (the kunit.py filter glob, the boot's guest log,
-# kunit.py's exit status, 124 when kunit.py stopped a hung guest), and
+# kunit.py's exit status, 124 when kunit.py stopped a hung guest; and a
+# "hung" line for a boot that was stopped before KUnit started and booted
+# again, which the verdict names but does not count), and
 # RESULTS.cases, every case of the kernel's suites as the kernel lists them
 # (kunit.action=list).
 #
@@ -231,6 +233,7 @@ class Run:
 		self.missing = []	# Leaf, status MISSING, one per case
 		self.problems = []	# what fails the run outside a case's result
 		self.reports = []	# unaccounted kernel reports
+		self.notes = []		# boots that hung before KUnit and were redone
 		self.seen_ktap = False
 
 	def all(self):
@@ -422,11 +425,12 @@ def judge_boot(run, lines, glob, cases, boot, rc=0):
 
 
 def read_record(path):
-	"""The manifest run.sh wrote: (kunit dir, case list, boots)."""
+	"""The manifest run.sh wrote: (kunit dir, case list, boots, hung
+	boots): a hung boot is (index of the boot that redid it, glob, log)."""
 	for ext in ('.json', '.boots'):
 		if path.endswith(ext):
 			path = path[:-len(ext)]
-	kdir, cases, boots = None, None, []
+	kdir, cases, boots, hung = None, None, [], []
 	base = os.path.dirname(path + '.boots')
 	for line in open(path + '.boots'):
 		f = line.rstrip('\n').split('\t')
@@ -438,23 +442,30 @@ def read_record(path):
 		elif f[0] == 'boot':
 			boots.append((f[1] if f[1] != '*' else '', os.path.join(base, f[2]),
 				      int(f[3]) if len(f) > 3 and f[3] else 0))
-	return kdir, cases, boots
+		elif f[0] == 'hung':
+			hung.append((len(boots), f[1], os.path.join(base, f[2])))
+	return kdir, cases, boots, hung
 
 
 def judge_record(path):
-	kdir, cases, boots = read_record(path)
+	kdir, cases, boots, hung = read_record(path)
 	load_kunit_parser(kdir)
 	run = Run()
 	if cases is None:
 		run.problems.append('no list of the kernel\'s cases (kunit.action=list): cases that never ran cannot be named')
 	for i, (glob, log, rc) in enumerate(boots):
 		judge_boot(run, read_lines(log), glob, cases, i, rc)
+	for i, glob, log in hung:
+		run.notes.append('boot %d (%s) was booted twice: the first guest hung before KUnit '
+				 'started and was stopped (%s)' % (i, glob or '*', last_words(read_lines(log))))
 	if not boots:
 		run.problems.append('no boot')
 	return run
 
 
 def print_problems(run):
+	for n in run.notes:
+		print('NOTE  ' + n)
 	said = None
 	for m in run.missing:
 		if m.reason != said:
@@ -550,6 +561,8 @@ def cmd_check(expected, record, kernel, lockdep):
 	for p in run.problems:
 		print('  %-58s %-4s %-7s MISS: %s' % ('(run)', '-', 'fail', p[:200]))
 		missed += 1
+	for n in run.notes:
+		print('  %-58s %-4s %-7s NOTE: %s' % ('(run)', '-', 'again', n[:200]))
 	for r in run.reports:
 		print('  %-58s %-4s %-7s MISS: kernel report outside any failing case, after "%s": %s' %
 		      ('(run)', '-', 'report', r.where[:60], r.headline[:120]))
