@@ -350,12 +350,17 @@ unsigned int vkt_vm_users(struct vkt_vm *vm)
  * Give back @n references to @vm that VFIO took and lost (a kernel bug the
  * case has just reported), so that closing the VM destroys it as on a
  * working kernel: a leaked VM would keep KVM's modules from unloading and
- * fail the cases after this one.  The counterpart of vkt_kvm_refs().
+ * fail the cases after this one.  With each VM reference VFIO took one on
+ * the module of kvm_put_kvm() (symbol_get() in vfio_device_get_kvm_safe(),
+ * put by vfio_device_put_kvm()), lost with it: given back too, or kvm
+ * could not be unloaded after the run.  The counterpart of vkt_kvm_refs().
  */
 void vkt_vm_put_leaked(struct vkt_vm *vm, unsigned int n)
 {
-	while (n--)
+	while (n--) {
 		kvm_put_kvm(vm->kvm);
+		symbol_put(kvm_put_kvm);
+	}
 }
 
 /*
