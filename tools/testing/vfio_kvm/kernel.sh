@@ -7,8 +7,10 @@
 # newest first
 VKT_KVERS="7.3 6.12 6.1"
 
-# this directory: the configs and the QEMU configs
+# this directory: the configs and the QEMU configs; the checkout: the
+# suites' sources
 VKT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+VKT_REPO=$(cd "$VKT_DIR/../../.." && pwd)
 
 # Build dependencies of a kunit.py x86_64 kernel booted in QEMU (and of
 # an arm64 one: VKT_ARM64_PACKAGES).
@@ -170,7 +172,7 @@ vkt_has_slab_obj() {
 # kzalloc_obj().
 vkt_stage_suite() {
 	local tree=$1 stage=$2 slab_obj=$3 gen compat
-	rsync -r "$repo/drivers/vfio/tests/" "$stage/"
+	rsync -r "$VKT_REPO/drivers/vfio/tests/" "$stage/"
 	if [ "$slab_obj" = y ]; then
 		cp "$VKT_DIR/compat/slab-obj.h" "$stage/vkt_slab_obj.h"
 		echo 'ccflags-y += -include $(srctree)/$(src)/vkt_slab_obj.h' >> "$stage/Makefile"
@@ -194,8 +196,8 @@ vkt_install_suite() {
 	vkt_stage_suite "$tree" "$stage" "$slab_obj"
 	rsync -r --checksum --delete "$stage/" "$tree/drivers/vfio/tests/"
 	rm -rf "$stage"
-	rsync -r --checksum "$repo/lib/kunit/" "$tree/lib/kunit/"
-	rsync -r --checksum "$repo/include/kunit/" "$tree/include/kunit/"
+	rsync -r --checksum "$VKT_REPO/lib/kunit/" "$tree/lib/kunit/"
+	rsync -r --checksum "$VKT_REPO/include/kunit/" "$tree/include/kunit/"
 	vkt_hook "$tree/drivers/vfio/Kconfig" 'source "drivers/vfio/tests/Kconfig"'
 	vkt_hook "$tree/drivers/vfio/Makefile" 'obj-y += tests/'
 	# the KUnit helpers are part of kunit.o, named as KUnit names its own
@@ -325,4 +327,103 @@ vkt_build() {
 		return $rc
 	fi
 	say "built: $(grep -c '^  CC ' "$build/build.log" || true) files compiled, ccache $(ccache -s 2>/dev/null | awk '/Hits:/ {print $2 " hits"; exit}')"
+}
+
+# The kernel of module-check.sh and quick.sh: VFIO, KVM and the suites as
+# modules (configs/modules.config), configured and built in $build, its
+# modules installed, stripped, under $build/modroot.
+vkt_modules_kernel() {	# tree, build, lockdep
+	local tree=$1 build=$2 lockdep=$3 cc="ccache gcc" kconfig
+	mkdir -p "$build"
+	vkt_kunitconfig "$tree" x86_64 "$VKT_DIR/configs/modules.config" "$build/modules.config"
+	kconfig=("--kunitconfig=$build/modules.config")
+	vkt_minimal_kconfig kconfig x86_64
+	kconfig+=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=m)
+	[ "$lockdep" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
+	# the Kconfig symbol of kmemleak's sample module: SAMPLE_KMEMLEAK in
+	# 6.12, DEBUG_KMEMLEAK_TEST in 6.1
+	if grep -q '^config SAMPLE_KMEMLEAK' "$tree/samples/Kconfig"; then
+		kconfig+=(--kconfig_add CONFIG_SAMPLE_KMEMLEAK=m)
+	else
+		kconfig+=(--kconfig_add CONFIG_DEBUG_KMEMLEAK_TEST=m)
+	fi
+	(cd "$tree" && python3 tools/testing/kunit/kunit.py config --arch=x86_64 \
+		"--build_dir=$build" "--qemu_config=$VKT_DIR/qemu_x86_64.py" "${kconfig[@]}" \
+		--make_options "CC=$cc") > "$build/config.log" 2>&1 || {
+		tail -20 "$build/config.log" >&2
+		echo "kernel configuration failed (log: $build/config.log)" >&2
+		return 1
+	}
+	say "building (log: $build/build.log)"
+	vkt_build "$tree" "$build" "$cc" "${JOBS:-$(nproc)}" x86_64 \
+		"$(basename "$(vkt_qemu_image x86_64)")" modules || return
+	rm -rf "$build/modroot"
+	make -C "$tree" O="$build" ARCH=x86_64 CC="$cc" INSTALL_MOD_PATH="$build/modroot" \
+		INSTALL_MOD_STRIP=1 modules_install > "$build/modules_install.log" 2>&1 || {
+		echo "modules_install failed (log: $build/modules_install.log)" >&2
+		return 1
+	}
+}
+
+# A busybox initramfs of the modules kernel in $build: its modules, with
+# any module given in place of the installed one of its name, and $2 as
+# /init.
+vkt_initramfs() {	# build, init, out.cpio.gz, [module.ko...]
+	local build=$1 init=$2 out=$3 root=$1/initramfs ko kver
+	shift 3
+	rm -rf "$root"
+	cp -a "$build/modroot" "$root"
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp}
+	cp /bin/busybox "$root/bin/busybox"
+	cp "$init" "$root/init"
+	chmod +x "$root/init"
+	kver=$(ls "$root/lib/modules")
+	for ko in "$@"; do
+		find "$root/lib/modules" -name "$(basename "$ko")" -exec cp "$ko" {} \;
+	done
+	[ $# -eq 0 ] || depmod -b "$root" "$kver"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out"
+}
+
+# Boot the modules kernel in $build with an initramfs; the console in $log.
+# A panic ends a guest at once: panic=-1 reboots, and -no-reboot turns
+# that into an exit.  A kernel that panics again on its way to the reboot
+# (one that panicked at its final reboot spun at 100% CPU) is caught on
+# the console: 20 s after "Kernel panic" QEMU is stopped, status 125.
+# Past its time limit it is stopped too, status 124, and so is one that
+# has not started KUnit ("KTAP version") within $stall s, if given.  Sets
+# qemu_rc.
+vkt_boot_modules() {	# build, log, time limit (s), kernel command line, initrd, [stall]
+	local build=$1 log=$2 limit=$3 append=$4 initrd=$5 stall=${6:-0} qemu panicked= t=0 why=
+	qemu-system-x86_64 -nodefaults -m 1024 -cpu max -smp 2 \
+		-bios qboot.rom -kernel "$build/$(vkt_qemu_image x86_64)" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 $append" \
+		-no-reboot -nographic -serial stdio < /dev/null > "$log" 2>&1 &
+	qemu=$!
+	while [ $t -lt "$limit" ] && kill -0 $qemu 2>/dev/null; do
+		sleep 1
+		t=$((t + 1))
+		if [ -z "$panicked" ] && grep -q 'Kernel panic - not syncing' "$log"; then
+			panicked=$SECONDS
+			say "the guest panicked"
+		fi
+		if [ -n "$panicked" ] && [ $((SECONDS - panicked)) -ge 20 ]; then
+			why="the guest panicked $((SECONDS - panicked)) s ago and did not end"
+			break
+		fi
+		if [ "$stall" -gt 0 ] && [ $t -ge "$stall" ] && ! grep -q 'KTAP version' "$log"; then
+			why="the guest has not started KUnit in $stall s"
+			break
+		fi
+	done
+	if kill -0 $qemu 2>/dev/null; then
+		kill $qemu
+		wait $qemu || true
+		qemu_rc=124
+		[ -z "$panicked" ] || qemu_rc=125
+		say "QEMU stopped: ${why:-the guest did not end within $limit s}"
+	else
+		wait $qemu && qemu_rc=0 || qemu_rc=$?
+	fi
+	say "guest log: $log (QEMU exit status $qemu_rc)"
 }

@@ -25,7 +25,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../../.." && pwd)
+
 KVER=${KVER:-7.3}
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
 REPEAT=${REPEAT:-20}
@@ -68,80 +68,15 @@ build="$CACHE/build/$KVER-modules-lockdep-$LOCKDEP"
 out="$CACHE/results/${EXPECT_AS:-module-check-$KVER}"
 mkdir -p "$build" "$out"
 export CCACHE_DIR="$CACHE/ccache" CCACHE_BASEDIR="$tree"
-cc="ccache gcc"
-
-vkt_kunitconfig "$tree" x86_64 "$here/configs/modules.config" "$build/modules.config"
-kconfig=("--kunitconfig=$build/modules.config")
-vkt_minimal_kconfig kconfig x86_64
-kconfig+=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=m)
-[ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
-# the Kconfig symbol of kmemleak's sample module: SAMPLE_KMEMLEAK in 6.12,
-# DEBUG_KMEMLEAK_TEST in 6.1
-if grep -q '^config SAMPLE_KMEMLEAK' "$tree/samples/Kconfig"; then
-	kconfig+=(--kconfig_add CONFIG_SAMPLE_KMEMLEAK=m)
-else
-	kconfig+=(--kconfig_add CONFIG_DEBUG_KMEMLEAK_TEST=m)
-fi
 
 say "kernel: Debian linux-source-$KVER $(vkt_debian_version "$KVER"), VFIO, KVM and the suites as modules${patches:+, patches: ${patches[*]##*/}}"
-(cd "$tree" && python3 tools/testing/kunit/kunit.py config --arch=x86_64 \
-	"--build_dir=$build" "--qemu_config=$here/qemu_x86_64.py" "${kconfig[@]}" \
-	--make_options "CC=$cc") > "$build/config.log" 2>&1 || {
-	tail -20 "$build/config.log" >&2
-	fail_setup "kernel configuration failed (log: $build/config.log)"
-}
-say "building (log: $build/build.log)"
-image=$(vkt_qemu_image x86_64)
-vkt_build "$tree" "$build" "$cc" "$JOBS" x86_64 "$(basename "$image")" modules || fail_setup "kernel build failed (log: $build/build.log)"
-
+vkt_modules_kernel "$tree" "$build" "$LOCKDEP" || fail_setup "the modules kernel could not be built"
 say "initramfs: busybox and the modules"
-root="$build/initramfs"
-rm -rf "$root"
-mkdir -p "$root"/{bin,dev,proc,sys,tmp}
-make -C "$tree" O="$build" ARCH=x86_64 CC="$cc" INSTALL_MOD_PATH="$root" \
-	INSTALL_MOD_STRIP=1 modules_install > "$build/modules_install.log" 2>&1 ||
-	fail_setup "modules_install failed (log: $build/modules_install.log)"
-cp /bin/busybox "$root/bin/busybox"
-sed "s/@REPEAT@/$REPEAT/" "$here/module-check.init" > "$root/init"
-chmod +x "$root/init"
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$build/initramfs.cpio.gz"
-
-# A panic ends a guest at once: panic=-1 reboots, and -no-reboot turns
-# that into an exit.  A kernel that panics again on its way to the reboot
-# (one that panicked at its final reboot spun at 100% CPU) is caught on
-# the console: 20 s after "Kernel panic" QEMU is stopped, status 125.
-# Past its time limit it is stopped too, status 124.
-boot_guest() {	# log, time limit (s), kernel command line: sets qemu_rc
-	local log=$1 limit=$2 append=$3 qemu panicked=
-	qemu-system-x86_64 -nodefaults -m 1024 -cpu max -smp 2 \
-		-bios qboot.rom -kernel "$build/$image" \
-		-initrd "$build/initramfs.cpio.gz" \
-		-append "console=ttyS0 panic=-1 $append" \
-		-no-reboot -nographic -serial stdio < /dev/null > "$log" 2>&1 &
-	qemu=$!
-	for _ in $(seq "$limit"); do
-		kill -0 $qemu 2>/dev/null || break
-		sleep 1
-		if [ -z "$panicked" ] && grep -q 'Kernel panic - not syncing' "$log"; then
-			panicked=$SECONDS
-			say "the guest panicked"
-		fi
-		[ -z "$panicked" ] || [ $((SECONDS - panicked)) -lt 20 ] || break
-	done
-	if kill -0 $qemu 2>/dev/null; then
-		kill $qemu
-		wait $qemu || true
-		if [ -n "$panicked" ]; then
-			qemu_rc=125
-			say "QEMU stopped: the guest panicked $((SECONDS - panicked)) s ago and did not end"
-		else
-			qemu_rc=124
-			say "QEMU stopped: the guest did not end within $limit s"
-		fi
-	else
-		wait $qemu && qemu_rc=0 || qemu_rc=$?
-	fi
-	say "guest log: $log (QEMU exit status $qemu_rc)"
+sed "s/@REPEAT@/$REPEAT/" "$here/module-check.init" > "$build/module-check.init"
+vkt_initramfs "$build" "$build/module-check.init" "$build/initramfs.cpio.gz"
+qemu_rc=	# each boot's QEMU exit status, from vkt_boot_modules
+boot_guest() {	# log, time limit (s), kernel command line
+	vkt_boot_modules "$build" "$1" "$2" "$3" "$build/initramfs.cpio.gz"
 }
 
 # First, on its own boot, what unloading the vendor module while VFIO
