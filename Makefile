@@ -15,6 +15,8 @@
 #   make soak    boot one kernel SOAK times (30), the outcome of each case
 #                in each run (the make run variables apply)
 #   make module-check  the suites as modules, loaded and unloaded 21 times
+#   make quick   the edit loop: rebuild only the suites' module and run it
+#                in module-check's kernel (KVER=7.3; BOOTS=, as make run)
 #   make series  the suites as a patch series against a pristine 7.3 tree
 #                (KVER=, KSRC=), signed off by git's user.name/user.email,
 #                with the checks upstream makes (series/report.txt)
@@ -27,7 +29,7 @@ export CACHE REPEAT KVER ARCH KSRC KERNEL_PATCHES LOCKDEP KVM_MODE RESULTS BOOTS
 
 TOOLS := tools/testing/vfio_kvm
 
-.PHONY: run test matrix test-7.3 test-fixes mutants soak module-check series module module-clean clean-cache
+.PHONY: run quick test matrix test-7.3 test-fixes mutants soak module-check series module module-clean clean-cache
 
 run:
 	@$(TOOLS)/run.sh
@@ -53,6 +55,9 @@ mutants:
 
 module-check:
 	@$(TOOLS)/module-check.sh
+
+quick:
+	@$(TOOLS)/quick.sh
 
 series:
 	@$(TOOLS)/series.sh
