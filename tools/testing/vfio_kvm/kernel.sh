@@ -391,7 +391,8 @@ vkt_initramfs() {	# build, init, out.cpio.gz, [module.ko...]
 # (one that panicked at its final reboot spun at 100% CPU) is caught on
 # the console: 20 s after "Kernel panic" QEMU is stopped, status 125.
 # Past its time limit it is stopped too, status 124, and so is one that
-# has not started KUnit ("KTAP version") within $stall s, if given.  Sets
+# has not started a suite ("# Subtest: ") within $stall s, if given: the
+# "KTAP version" of KUnit's empty run at boot does not count.  Sets
 # qemu_rc.
 vkt_boot_modules() {	# build, log, time limit (s), kernel command line, initrd, [stall]
 	local build=$1 log=$2 limit=$3 append=$4 initrd=$5 stall=${6:-0} qemu panicked= t=0 why=
@@ -411,7 +412,7 @@ vkt_boot_modules() {	# build, log, time limit (s), kernel command line, initrd, 
 			why="the guest panicked $((SECONDS - panicked)) s ago and did not end"
 			break
 		fi
-		if [ "$stall" -gt 0 ] && [ $t -ge "$stall" ] && ! grep -q 'KTAP version' "$log"; then
+		if [ "$stall" -gt 0 ] && [ $t -ge "$stall" ] && ! grep -q '# Subtest: ' "$log"; then
 			why="the guest has not started KUnit in $stall s"
 			break
 		fi

@@ -117,7 +117,7 @@ for i in "${!boots[@]}"; do
 		vkt_boot_modules "$build" "$prefix.boot$i.log" "$TIMEOUT" \
 			"kmemleak=off rcupdate.rcu_expedited=1 vfio_kvm_kunit.kvm=$KVM_MODE kunit.filter_glob=${boots[$i]}" \
 			"$build/quick.cpio.gz" "$STALL"
-		if [ $try = 1 ] && [ "$qemu_rc" = 124 ] && ! grep -q 'KTAP version' "$prefix.boot$i.log"; then
+		if [ $try = 1 ] && [ "$qemu_rc" = 124 ] && ! grep -q '# Subtest: ' "$prefix.boot$i.log"; then
 			mv "$prefix.boot$i.log" "$prefix.boot$i.hung.log"
 			printf 'hung\t%s\t%s\t%s\n' "${boots[$i]}" "$(basename "$prefix").boot$i.hung.log" \
 				"$qemu_rc" >> "$prefix.boots"

@@ -368,6 +368,9 @@ def judge_boot(run, lines, glob, cases, boot, rc=0):
 			run.missing.append(m)
 		return
 	run.seen_ktap = True
+	if cases is not None and not want:
+		run.problems.append('boot %d%s: the filter selects none of the kernel\'s cases' %
+				    (boot, ' (' + glob + ')' if glob else ''))
 	leaves, crashed = walk(test, boot)
 	skip_reasons(lines, leaves)
 	run.leaves += leaves
@@ -412,8 +415,9 @@ def judge_boot(run, lines, glob, cases, boot, rc=0):
 			continue
 		run.problems.append('kunit.py: ' + err)
 	if rc == 124:
-		run.problems.append('boot %d%s: the guest hung: kunit.py stopped it at its timeout; the kernel printed last: %s' %
-				    (boot, ' (' + glob + ')' if glob else '', words))
+		run.problems.append('boot %d%s: the guest hung%s and was stopped at its time limit; the kernel printed last: %s' %
+				    (boot, ' (' + glob + ')' if glob else '',
+				     '' if test.subtests else ' before any suite started', words))
 	elif rc not in (0, 1):
 		run.problems.append('boot %d%s: kunit.py exited with status %d: %s' %
 				    (boot, ' (' + glob + ')' if glob else '', rc, words))
