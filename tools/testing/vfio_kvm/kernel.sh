@@ -377,7 +377,7 @@ vkt_initramfs() {	# build, init, out.cpio.gz, [module.ko...]
 	cp /bin/busybox "$root/bin/busybox"
 	cp "$init" "$root/init"
 	chmod +x "$root/init"
-	kver=$(ls "$root/lib/modules")
+	kver=$(basename "$root"/lib/modules/*)
 	for ko in "$@"; do
 		find "$root/lib/modules" -name "$(basename "$ko")" -exec cp "$ko" {} \;
 	done
