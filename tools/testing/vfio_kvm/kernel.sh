@@ -329,6 +329,12 @@ vkt_build() {
 	say "built: $(grep -c '^  CC ' "$build/build.log" || true) files compiled, ccache $(ccache -s 2>/dev/null | awk '/Hits:/ {print $2 " hits"; exit}')"
 }
 
+# A guest log's last line: the kernel's, not QEMU's ("terminating on
+# signal 15")
+vkt_last_line() {
+	grep -v '^qemu-system-' "$1" 2>/dev/null | grep . | tail -1 | cut -c1-100
+}
+
 # The kernel of module-check.sh and quick.sh: VFIO, KVM and the suites as
 # modules (configs/modules.config), configured and built in $build, its
 # modules installed, stripped, under $build/modroot.

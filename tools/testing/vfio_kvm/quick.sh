@@ -121,7 +121,7 @@ for i in "${!boots[@]}"; do
 			mv "$prefix.boot$i.log" "$prefix.boot$i.hung.log"
 			printf 'hung\t%s\t%s\t%s\n' "${boots[$i]}" "$(basename "$prefix").boot$i.hung.log" \
 				"$qemu_rc" >> "$prefix.boots"
-			say "the guest hung before KUnit started: booting it again, once"
+			say "the guest hung before KUnit started ($(vkt_last_line "$prefix.boot$i.hung.log")): booting it again, once"
 			continue
 		fi
 		break

@@ -156,12 +156,6 @@ exec_args=(exec "${common[@]}" "--timeout=$TIMEOUT"
 prefix=${RESULTS%.json}
 rm -f "$RESULTS" "$guest_log" "$prefix".boot* "$prefix".soak*
 
-# A guest log's last line: the kernel's, not QEMU's ("terminating on
-# signal 15")
-vkt_last_line() {
-	grep -v '^qemu-system-' "$1" 2>/dev/null | grep . | tail -1 | cut -c1-100
-}
-
 # One kunit.py exec ("$@"), its output in $1 and on the terminal.  A
 # guest that has not started KUnit within STALL seconds (kunit.py has
 # parsed no suite's header) is stopped, as kunit.py stops one at its
