@@ -78,6 +78,7 @@ vkt_initramfs "$build" "$build/module-check.init" "$build/initramfs.cpio.gz"
 # kernel stuck in early boot) is stopped and booted once more, as run.sh
 # does, its log kept beside; a second hang is the boot's outcome.
 STALL=${STALL:-120}
+rm -f "$out"/*.hung.log
 qemu_rc=	# each boot's QEMU exit status, from vkt_boot_modules
 boot_guest() {	# log, time limit (s), kernel command line
 	vkt_boot_modules "$build" "$1" "$2" "$3" "$build/initramfs.cpio.gz" "$STALL"
