@@ -208,6 +208,8 @@ static int vkt_mock_open_device(struct vfio_device *vdev)
 	}
 	if (flags & VKT_MOCK_OWN_LOCK)
 		mutex_unlock(&m->driver_lock);
+	if (!ret)
+		WRITE_ONCE(m->is_open, true);
 	return ret;
 }
 
@@ -246,6 +248,7 @@ static void vkt_mock_close_device(struct vfio_device *vdev)
 	if (flags & VKT_MOCK_OWN_LOCK)
 		mutex_unlock(&m->driver_lock);
 	m->open_kvm = NULL;
+	WRITE_ONCE(m->is_open, false);
 }
 
 static void vkt_mock_release(struct vfio_device *vdev)

@@ -70,6 +70,7 @@ struct vkt_mock {
 	unsigned int opens;
 	unsigned int opens_with_kvm;	/* device->kvm was set at open_device */
 	unsigned int closes;
+	bool is_open;			/* from open_device's success to close_device */
 	atomic_t violations;
 	atomic_t deadlocks;
 	char violation[192];		/* the first contract violation */

@@ -73,24 +73,25 @@ static struct file *vkt_race_take(struct vkt_race *r)
 /*
  * The cdev path's open, with the file published before it is bound.  The
  * previous file may still hold the device open for a moment, its last
- * reference with the other thread: wait until it is released rather than
- * bind beside it (a second bind is a case of its own).  The attacher wakes
- * us each time it lets go of its files; a slow emulated CPU may take
- * seconds, so the wait ends only at the race's deadline.
+ * reference with the other thread: wait until it is released, which the
+ * driver sees as close_device, rather than bind beside it (a second bind
+ * is a case of its own).  The attacher wakes us each time it lets go of
+ * its files; a slow emulated CPU may take seconds, so the wait ends only
+ * at the race's deadline.
  */
 static struct file *vkt_race_cdev_open(struct vkt_race *r, unsigned int i,
 				       unsigned long deadline)
 {
-	struct vfio_device *vdev = &r->dev->mock->vdev;
+	struct vkt_mock *mock = r->dev->mock;
 	struct file *file;
 	int ret;
 
-	while (READ_ONCE(vdev->open_count)) {
+	while (READ_ONCE(mock->is_open)) {
 		/* the last fput may be queued: run it */
 		flush_delayed_fput();
 		if (time_after(jiffies, deadline))
 			return ERR_PTR(-ETIMEDOUT);
-		wait_event_timeout(r->cycled, !READ_ONCE(vdev->open_count),
+		wait_event_timeout(r->cycled, !READ_ONCE(mock->is_open),
 				   HZ / 10);
 	}
 	file = vkt_dev_cdev_open(r->dev);
