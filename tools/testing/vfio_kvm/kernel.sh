@@ -15,7 +15,8 @@ VKT_REPO=$(cd "$VKT_DIR/../../.." && pwd)
 # Build dependencies of a kunit.py x86_64 kernel booted in QEMU (and of
 # an arm64 one: VKT_ARM64_PACKAGES).
 VKT_PACKAGES="bc bison flex gcc make libc6-dev libelf-dev libssl-dev ccache
-	      python3 qemu-system-x86 rsync patch xz-utils cpio kmod"
+	      python3 qemu-system-x86 rsync patch xz-utils cpio kmod procps
+	      binutils"
 VKT_ARM64_PACKAGES="gcc-aarch64-linux-gnu qemu-system-arm"
 VKT_ARM64_CROSS=aarch64-linux-gnu-
 
