@@ -336,6 +336,21 @@ vkt_last_line() {
 	grep -v '^qemu-system-' "$1" 2>/dev/null | grep . | tail -1 | cut -c1-100
 }
 
+# A boot stopped at a time limit (status $2 124) before its log shows
+# KUnit's start ($3, a grep -E pattern) hung in early boot: its log goes
+# aside, to NAME.hung.log, with a "hung" line in the run record $4 (glob
+# $5) if there is one, and the caller boots the guest once more.  Returns
+# 1 for any other boot.
+vkt_hung_boot() {	# log, status, pattern, [record, glob]
+	local hung=${1%.log}.hung.log
+	if [ "$2" != 124 ] || grep -qE "$3" "$1"; then
+		return 1
+	fi
+	mv "$1" "$hung"
+	[ -z "${4:-}" ] || printf 'hung\t%s\t%s\t%s\n' "$5" "$(basename "$hung")" "$2" >> "$4"
+	say "the guest hung before KUnit started ($(vkt_last_line "$hung")): booting it again, once (the hung boot's log: $hung)"
+}
+
 # The kernel of module-check.sh and quick.sh: VFIO, KVM and the suites as
 # modules (configs/modules.config), configured and built in $build, its
 # modules installed, stripped, under $build/modroot.

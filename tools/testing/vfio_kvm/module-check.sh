@@ -82,9 +82,7 @@ rm -f "$out"/*.hung.log
 qemu_rc=	# each boot's QEMU exit status, from vkt_boot_modules
 boot_guest() {	# log, time limit (s), kernel command line
 	vkt_boot_modules "$build" "$1" "$2" "$3" "$build/initramfs.cpio.gz" "$STALL"
-	if [ "$qemu_rc" = 124 ] && ! grep -q '# Subtest: ' "$1"; then
-		mv "$1" "${1%.log}.hung.log"
-		say "NOTE the guest hung before KUnit started ($(vkt_last_line "${1%.log}.hung.log")): booting it again, once (the hung boot's log: ${1%.log}.hung.log)"
+	if vkt_hung_boot "$1" "$qemu_rc" '# Subtest: '; then
 		vkt_boot_modules "$build" "$1" "$2" "$3" "$build/initramfs.cpio.gz" "$STALL"
 	fi
 }

@@ -117,14 +117,10 @@ for i in "${!boots[@]}"; do
 		vkt_boot_modules "$build" "$prefix.boot$i.log" "$TIMEOUT" \
 			"kmemleak=off rcupdate.rcu_expedited=1 vfio_kvm_kunit.kvm=$KVM_MODE kunit.filter_glob=${boots[$i]}" \
 			"$build/quick.cpio.gz" "$STALL"
-		if [ $try = 1 ] && [ "$qemu_rc" = 124 ] && ! grep -q '# Subtest: ' "$prefix.boot$i.log"; then
-			mv "$prefix.boot$i.log" "$prefix.boot$i.hung.log"
-			printf 'hung\t%s\t%s\t%s\n' "${boots[$i]}" "$(basename "$prefix").boot$i.hung.log" \
-				"$qemu_rc" >> "$prefix.boots"
-			say "the guest hung before KUnit started ($(vkt_last_line "$prefix.boot$i.hung.log")): booting it again, once"
-			continue
+		if [ $try = 2 ] || ! vkt_hung_boot "$prefix.boot$i.log" "$qemu_rc" \
+			'# Subtest: ' "$prefix.boots" "${boots[$i]}"; then
+			break
 		fi
-		break
 	done
 	printf 'boot\t%s\t%s\t%s\n' "${boots[$i]}" "$(basename "$prefix").boot$i.log" \
 		"$qemu_rc" >> "$prefix.boots"

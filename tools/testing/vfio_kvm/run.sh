@@ -237,15 +237,10 @@ run_boots() {
 			cat "$rec.boot$i.log" >> "$guest_log"
 			# stopped before KUnit started: once, the record keeps
 			# the boot ("hung") and the guest boots again
-			if [ $try = 1 ] && [ $rc = 124 ] &&
-			   ! grep -qE 'K?TAP version [0-9]+' "$rec.boot$i.log"; then
-				mv "$rec.boot$i.log" "$rec.boot$i.hung.log"
-				printf 'hung\t%s\t%s\t%s\n' "${boots[$i]}" \
-					"$(basename "$rec").boot$i.hung.log" "$rc" >> "$rec.boots"
-				say "the guest hung before KUnit started ($(vkt_last_line "$rec.boot$i.hung.log")): booting it again, once"
-				continue
+			if [ $try = 2 ] || ! vkt_hung_boot "$rec.boot$i.log" "$rc" \
+				'K?TAP version [0-9]+' "$rec.boots" "${boots[$i]}"; then
+				break
 			fi
-			break
 		done
 		printf 'boot\t%s\t%s\t%s\n' "${boots[$i]}" "$(basename "$rec").boot$i.log" \
 			"$rc" >> "$rec.boots"
