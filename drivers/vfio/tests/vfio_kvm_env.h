@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Test environment of the vfio <-> kvm KUnit suites: mock vfio devices
- * opened through the real group ioctls, real or fake VMs attached through
+ * opened through the real group ioctls, VMs attached through
  * the real kvm-vfio device, all torn down by KUnit when a case ends.
  */
 #ifndef _VFIO_KVM_ENV_H
@@ -50,24 +50,14 @@ struct vkt_dev {
 	bool registered;
 };
 
-/*
- * A VM as VFIO sees it.  A real VM is created through /dev/kvm and carries a
- * real kvm-vfio device; a fake one is a zeroed struct kvm with a real
- * kvm->lock and users_count, on which the suite emulates kvm-vfio exactly
- * as virt/kvm/vfio.c calls VFIO.
- */
+/* A VM created through /dev/kvm, and its kvm-vfio device. */
 struct vkt_vm {
 	struct vkt_env *env;
 	struct kvm *kvm;
-	bool real;
-	/* real VM */
 	int vm_fd;
 	struct file *vm_file;
 	struct file *kvfio;
 	struct dentry *debugfs;
-	/* fake VM: the vfio files kvm-vfio would hold */
-	struct file *files[VKT_MAX_DEVS];
-	unsigned int fake_base;		/* the suite's own references */
 };
 
 /* A case parameter: a mock, opened through a path. */
@@ -85,13 +75,6 @@ void vkt_path_desc(const enum vkt_path *path, char *desc);
 		VKT_PATH_GROUP, VKT_PATH_CDEV				\
 	};								\
 	KUNIT_ARRAY_PARAM(vkt_paths, vkt_paths, vkt_path_desc)
-
-/* Which KVM the cases use: the vfio_kvm_kunit.kvm= parameter. */
-enum vkt_kvm_mode {
-	VKT_KVM_AUTO,	/* a real VM where /dev/kvm works, else fake */
-	VKT_KVM_REAL,	/* a real VM or the case fails */
-	VKT_KVM_FAKE,	/* always fake */
-};
 
 struct vkt_env {
 	struct kunit *test;
@@ -143,7 +126,6 @@ void vkt_dev_close(struct vkt_dev *dev, struct file *file);
 struct kvm *vkt_dev_kvm(struct vkt_dev *dev);
 
 struct vkt_vm *vkt_vm_create(struct vkt_env *env);
-struct vkt_vm *vkt_vm_create_fake(struct vkt_env *env, unsigned int users);
 int vkt_vm_attach(struct vkt_vm *vm, struct vkt_dev *dev);
 int vkt_vm_detach(struct vkt_vm *vm, struct vkt_dev *dev);
 int vkt_vm_add_file(struct vkt_vm *vm, struct file *file);
@@ -157,6 +139,5 @@ unsigned int vkt_module_refcount(struct module *mod);
 unsigned int vkt_kvm_refs(struct kvm *kvm);
 unsigned int vkt_vm_users(struct vkt_vm *vm);
 void vkt_vm_put_leaked(struct vkt_vm *vm, unsigned int n);
-const char *vkt_vm_kind(struct vkt_vm *vm);
 
 #endif /* _VFIO_KVM_ENV_H */

@@ -83,7 +83,7 @@ static void vkt_lock_order(struct kunit *test, const char *mock)
 			    b->name);
 
 	vkt_vm_release_kvfio(vm);
-	/* a real kvm-vfio device held a reference, which is gone */
+	/* the kvm-vfio device held a reference, which is gone */
 	dev->mock->min_users = base;
 	if (!IS_ERR(file))
 		vkt_dev_close(dev, file);

@@ -282,8 +282,8 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	opener_late = kunit_thread_join(opener, deadline, NULL);
 	attacher_late = kunit_thread_join(attacher, deadline, NULL);
 
-	kunit_info(test, "%s, %s path: %u device opens of at least %u (%u with a VM, %u failed), %u kvm-vfio add/release cycles of at least %u (%u added the %s)",
-		   vkt_vm_kind(vm), vkt_path_name(param->path), r->opens,
+	kunit_info(test, "%s path: %u device opens of at least %u (%u with a VM, %u failed), %u kvm-vfio add/release cycles of at least %u (%u added the %s)",
+		   vkt_path_name(param->path), r->opens,
 		   race_opens, r->opens_with_kvm, r->open_errors, r->attaches,
 		   race_attaches, r->attached,
 		   param->path == VKT_PATH_CDEV ? "device file" : "group");

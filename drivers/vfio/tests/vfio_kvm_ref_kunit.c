@@ -18,8 +18,6 @@
 
 #include "vfio_kvm_env.h"
 
-#define VKT_DYING_PIN	BIT(20)
-
 VKT_PATH_PARAMS();
 
 /* A device of @mock, opened through the case's path. */
@@ -139,8 +137,8 @@ static void vkt_ref_dropped_while_open(struct kunit *test, bool release)
 
 	if (release) {
 		vkt_vm_release_kvfio(vm);
-		/* a real kvm-vfio device held a reference of its own */
-		kvfio = vm->real ? 1 : 0;
+		/* the kvm-vfio device held a reference of its own */
+		kvfio = 1;
 	} else {
 		KUNIT_ASSERT_EQ(test, vkt_vm_detach(vm, dev), 0);
 		kvfio = 0;
@@ -292,31 +290,6 @@ static void vfio_kvm_ref_open_fails(struct kunit *test)
 			    "open_device calls for two opens that failed in it: a failed first open must leave the device closed");
 }
 
-/*
- * A VM whose users_count already dropped to 0 is being destroyed: VFIO
- * must not take a reference nor hand it to the driver, and the open still
- * succeeds.  A real VM cannot be held in that state: a fake one is.
- */
-static void vfio_kvm_ref_dying_vm(struct kunit *test)
-{
-	struct vkt_env *env = vkt_env_create(test);
-	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
-	struct vkt_vm *vm = vkt_vm_create_fake(env, 0);
-	struct file *file;
-
-	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
-	file = vkt_ref_open(test, dev, 0);
-	if (vkt_dev_kvm(dev)) {
-		/* never let a put reach kvm_destroy_vm() on the fake */
-		refcount_set(&vm->kvm->users_count, VKT_DYING_PIN);
-		KUNIT_FAIL(test,
-			   "device->kvm is a VM whose users_count was 0 at open: VFIO handed a dying VM to the driver");
-	} else {
-		VKT_EXPECT_USERS(test, vm, 0U, "of a dying VM after the open");
-	}
-	vkt_dev_close(dev, file);
-}
-
 /* Two devices of one dev_set each hold and drop their own reference. */
 static void vfio_kvm_ref_dev_set_shared(struct kunit *test)
 {
@@ -391,8 +364,6 @@ static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
 	struct vkt_vm *vm = vkt_vm_create(env);
 	struct file *file;
 
-	if (!vm->real)
-		kunit_skip(test, "needs a real VM: a fake one is never destroyed");
 	file = vkt_ref_leave_vm_to_vfio(test, dev, vm);
 	if (!file)
 		return;
@@ -473,8 +444,6 @@ static void vfio_kvm_ref_pins_vendor_module(struct kunit *test)
 	struct module *vendor;
 	struct file *file;
 
-	if (!vm->real)
-		kunit_skip(test, "needs a real VM: a fake one has no vendor module");
 	vendor = vkt_vm_vendor_module(vm);
 	if (!vendor)
 		kunit_skip(test, "the vendor KVM module is built in: nothing can unload it");
@@ -618,7 +587,6 @@ static struct kunit_case vfio_kvm_ref_cases[] = {
 	KUNIT_CASE_PARAM(vfio_kvm_ref_no_vm, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_none_after_release, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_open_fails, vkt_paths_gen_params),
-	KUNIT_CASE_PARAM(vfio_kvm_ref_dying_vm, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_dev_set_shared, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_last_close_destroys_vm, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_pins_vendor_module, vkt_paths_gen_params),

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The VMs of the vfio <-> kvm suites: real ones, created through /dev/kvm
- * with a real kvm-vfio device, or fake ones on which the suite calls VFIO
- * exactly as virt/kvm/vfio.c does.
+ * The VMs of the vfio <-> kvm suites: real ones, created through /dev/kvm,
+ * each with a real kvm-vfio device.
  */
 #include <linux/dcache.h>
 #include <linux/fdtable.h>
@@ -17,23 +16,9 @@
 static char *kvm_mode = "auto";
 module_param_named(kvm, kvm_mode, charp, 0444);
 MODULE_PARM_DESC(kvm,
-		 "Which KVM the cases use: auto (a real VM where /dev/kvm works, else a fake one), real (a real VM or fail), fake");
+		 "Where /dev/kvm cannot create a VM, the cases that need one: skip (auto) or fail (real)");
 
 /* ---- VMs ---------------------------------------------------------------- */
-
-static enum vkt_kvm_mode vkt_kvm_mode(void)
-{
-	if (!strcmp(kvm_mode, "real"))
-		return VKT_KVM_REAL;
-	if (!strcmp(kvm_mode, "fake"))
-		return VKT_KVM_FAKE;
-	return VKT_KVM_AUTO;
-}
-
-const char *vkt_vm_kind(struct vkt_vm *vm)
-{
-	return vm->real ? "real VM (/dev/kvm)" : "fake struct kvm";
-}
 
 static struct vkt_vm *vkt_vm_alloc(struct vkt_env *env)
 {
@@ -46,24 +31,8 @@ static struct vkt_vm *vkt_vm_alloc(struct vkt_env *env)
 	return vm;
 }
 
-struct vkt_vm *vkt_vm_create_fake(struct vkt_env *env, unsigned int users)
-{
-	struct vkt_vm *vm = vkt_vm_alloc(env);
-	struct kvm *kvm;
-
-	kvm = kvzalloc_obj(*kvm, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(env->test, kvm);
-	mutex_init(&kvm->lock);
-	refcount_set(&kvm->users_count, users);
-	vm->kvm = kvm;
-	vm->fake_base = users;
-	kunit_info(env->test, "KVM: %s, users_count %u", vkt_vm_kind(vm),
-		   users);
-	return vm;
-}
-
-/* The real VM, or why there is none. */
-static long vkt_vm_open_real(struct vkt_env *env, struct vkt_vm *vm)
+/* A VM from /dev/kvm, or why there is none. */
+static long vkt_vm_open(struct vkt_env *env, struct vkt_vm *vm)
 {
 	struct file *kvm_dev;
 	int fd;
@@ -82,40 +51,41 @@ static long vkt_vm_open_real(struct vkt_env *env, struct vkt_vm *vm)
 	if (!vm->vm_file)
 		return -EBADF;
 	vm->kvm = vm->vm_file->private_data;
-	vm->real = true;
 	if (!IS_ERR_OR_NULL(vm->kvm->debugfs_dentry))
 		vm->debugfs = dget(vm->kvm->debugfs_dentry);
 	return 0;
 }
 
-/* A VM with a kvm-vfio device, real unless the parameters say otherwise. */
+/*
+ * A VM with a kvm-vfio device.  Without /dev/kvm (no KVM in the guest, or
+ * no hardware virtualization) the case skips, or with
+ * vfio_kvm_kunit.kvm=real fails.
+ */
 struct vkt_vm *vkt_vm_create(struct vkt_env *env)
 {
-	enum vkt_kvm_mode mode = vkt_kvm_mode();
 	struct kunit *test = env->test;
 	struct vkt_vm *vm;
 	long ret;
 
-	if (mode == VKT_KVM_FAKE)
-		return vkt_vm_create_fake(env, 1);
-
 	vm = vkt_vm_alloc(env);
-	ret = vkt_vm_open_real(env, vm);
-	if (ret && mode == VKT_KVM_AUTO) {
+	ret = vkt_vm_open(env, vm);
+	if (ret) {
+		vkt_vm_close(vm);
 		env->nr_vms--;
 		memset(vm, 0, sizeof(*vm));
-		kunit_info(test, "no real VM (/dev/kvm: %ld): using a fake one",
-			   ret);
-		return vkt_vm_create_fake(env, 1);
+		if (strcmp(kvm_mode, "real"))
+			kunit_skip(test,
+				   "needs a VM, and /dev/kvm could not create one: %ld",
+				   ret);
 	}
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0,
-			    "real KVM requested (vfio_kvm_kunit.kvm=real) but no VM could be created through /dev/kvm: %ld",
+			    "a VM is required (vfio_kvm_kunit.kvm=real) but /dev/kvm could not create one: %ld",
 			    ret);
 
 	ret = vkt_vm_create_kvfio(vm);
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0,
 			    "KVM_CREATE_DEVICE(KVM_DEV_TYPE_VFIO): %ld", ret);
-	kunit_info(test, "KVM: %s, users_count %u", vkt_vm_kind(vm),
+	kunit_info(test, "KVM: a VM from /dev/kvm, users_count %u",
 		   vkt_vm_users(vm));
 	return vm;
 }
@@ -127,8 +97,6 @@ int vkt_vm_create_kvfio(struct vkt_vm *vm)
 	struct file *file;
 	int ret;
 
-	if (!vm->real)
-		return 0;
 	if (copy_to_user(uarg, &cd, sizeof(cd)))
 		return -EFAULT;
 	ret = vkt_ioctl(vm->env, "KVM_CREATE_DEVICE(KVM_DEV_TYPE_VFIO)",
@@ -177,75 +145,27 @@ static int vkt_vm_set_file(struct vkt_vm *vm, struct file *file, u64 op)
 	return ret;
 }
 
-/*
- * What kvm-vfio does to a vfio file for a fake VM: tell VFIO of the VM,
- * or that it is gone and drop the file.
- */
-static long vkt_call_fake_set_kvm(struct vkt_call *call)
-{
-	vfio_file_set_kvm(call->file, call->data);
-	if (!call->data) {
-		fput(call->file);
-		flush_delayed_fput();
-	}
-	return 0;
-}
-
-static int vkt_fake_slot(struct vkt_vm *vm, struct file *file)
-{
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(vm->files); i++)
-		if (vm->files[i] == file)
-			return i;
-	return -1;
-}
-
-/* KVM_DEV_VFIO_FILE_ADD, or for a fake VM what kvm_vfio_file_add() does. */
+/* KVM_DEV_VFIO_FILE_ADD of @file: KVM holds it until deleted or released. */
 int vkt_vm_add_file(struct vkt_vm *vm, struct file *file)
 {
-	struct vkt_call call = { .fn = vkt_call_fake_set_kvm };
-	int i;
+	int ret;
 
-	if (vm->real) {
-		i = vkt_vm_set_file(vm, file, KVM_DEV_VFIO_GROUP_ADD);
-		if (!i)
-			vkt_track_vm(vm->env, file, vm);
-		return i;
-	}
-	if (vkt_fake_slot(vm, file) >= 0)
-		return -EEXIST;
-	i = vkt_fake_slot(vm, NULL);
-	if (i < 0)
-		return -ENOSPC;
-	vm->files[i] = get_file(file);
-	call.file = file;
-	call.data = vm->kvm;
-	vkt_call(vm->env, "vfio_file_set_kvm() of KVM_DEV_VFIO_FILE_ADD", &call);
-	vkt_track_vm(vm->env, file, vm);
-	return 0;
+	ret = vkt_vm_set_file(vm, file, KVM_DEV_VFIO_GROUP_ADD);
+	if (!ret)
+		vkt_track_vm(vm->env, file, vm);
+	return ret;
 }
 
-/* KVM_DEV_VFIO_FILE_DEL, or for a fake VM what kvm_vfio_file_del() does. */
+/* KVM_DEV_VFIO_FILE_DEL of @file. */
 int vkt_vm_del_file(struct vkt_vm *vm, struct file *file)
 {
-	struct vkt_call call = { .fn = vkt_call_fake_set_kvm, .file = file };
-	int i;
+	int ret;
 
 	vkt_track_vm(vm->env, file, NULL);
-	if (vm->real) {
-		i = vkt_vm_set_file(vm, file, KVM_DEV_VFIO_GROUP_DEL);
-		/* kvm_vfio_file_del()'s fput() of the file, now */
-		vkt_fput(vm->env, "the fput()s KVM_DEV_VFIO_FILE_DEL deferred",
-			 NULL);
-		return i;
-	}
-	i = vkt_fake_slot(vm, file);
-	if (i < 0)
-		return -ENOENT;
-	vm->files[i] = NULL;
-	vkt_call(vm->env, "vfio_file_set_kvm() of KVM_DEV_VFIO_FILE_DEL", &call);
-	return 0;
+	ret = vkt_vm_set_file(vm, file, KVM_DEV_VFIO_GROUP_DEL);
+	/* kvm_vfio_file_del()'s fput() of the file, now */
+	vkt_fput(vm->env, "the fput()s KVM_DEV_VFIO_FILE_DEL deferred", NULL);
+	return ret;
 }
 
 /*
@@ -274,29 +194,9 @@ int vkt_vm_detach(struct vkt_vm *vm, struct vkt_dev *dev)
 /*
  * The last close of the kvm-vfio device: kvm_device_release() takes
  * kvm->lock and calls kvm_vfio_release(), which tells VFIO to drop the VM.
- * For a fake VM, the same calls under the same lock.
  */
-static long vkt_call_fake_release(struct vkt_call *call)
-{
-	struct vkt_vm *vm = call->data;
-	int i;
-
-	mutex_lock(&vm->kvm->lock);
-	for (i = 0; i < ARRAY_SIZE(vm->files); i++) {
-		if (!vm->files[i])
-			continue;
-		vfio_file_set_kvm(vm->files[i], NULL);
-		fput(vm->files[i]);
-		vm->files[i] = NULL;
-	}
-	mutex_unlock(&vm->kvm->lock);
-	flush_delayed_fput();
-	return 0;
-}
-
 void vkt_vm_release_kvfio(struct vkt_vm *vm)
 {
-	struct vkt_call call = { .fn = vkt_call_fake_release, .data = vm };
 	struct file *kvfio = vm->kvfio;
 	int i;
 
@@ -309,16 +209,11 @@ void vkt_vm_release_kvfio(struct vkt_vm *vm)
 			vm->env->files[i].vm = NULL;
 	mutex_unlock(&vm->env->files_lock);
 
-	if (vm->real) {
-		/* and kvm_vfio_release()'s fput() of the vfio files, now */
-		vm->kvfio = NULL;
-		vkt_fput(vm->env,
-			 "closing the kvm-vfio device (kvm_vfio_release() under &kvm->lock)",
-			 kvfio);
-		return;
-	}
-	vkt_call(vm->env, "kvm_vfio_release() of a fake VM under &kvm->lock",
-		 &call);
+	/* and kvm_vfio_release()'s fput() of the vfio files, now */
+	vm->kvfio = NULL;
+	vkt_fput(vm->env,
+		 "closing the kvm-vfio device (kvm_vfio_release() under &kvm->lock)",
+		 kvfio);
 }
 
 /* Close the VM fd. */
@@ -379,7 +274,7 @@ int vkt_vm_destroyed(struct vkt_vm *vm)
  * The module whose code the VM's destruction calls, as KVM names it: the
  * owner of the VM file's operations (kvm_init() gives the vendor module,
  * kvm_amd or kvm_intel, or on arm64 KVM itself).  NULL when it is built in,
- * when no module can be unloaded, or when the VM is fake.
+ * or when no module can be unloaded.
  */
 struct module *vkt_vm_vendor_module(struct vkt_vm *vm)
 {
@@ -400,19 +295,7 @@ unsigned int vkt_module_refcount(struct module *mod)
 
 void vkt_vm_destroy(struct vkt_vm *vm)
 {
-	if (vm->real) {
-		vkt_vm_release_kvfio(vm);
-		vkt_vm_close(vm);
-		dput(vm->debugfs);
-		return;
-	}
-	if (!vm->kvm)
-		return;
 	vkt_vm_release_kvfio(vm);
-	/*
-	 * Whoever still holds a reference to a fake VM would put it into
-	 * kvm_destroy_vm(): leak it instead, the cases report the count.
-	 */
-	if (refcount_read(&vm->kvm->users_count) == vm->fake_base)
-		kvfree(vm->kvm);
+	vkt_vm_close(vm);
+	dput(vm->debugfs);
 }

@@ -167,13 +167,18 @@ vkt_has_slab_obj() {
 	grep -q 'define kzalloc_obj' "$1/include/linux/slab.h"
 }
 
-# The suites' directory as a tree gets it, in $2: the in-tree files, and
-# for an older kernel its adapter (a header included before each file, its
-# code, and a patch for what a header cannot change); $3=y: the tree lacks
-# kzalloc_obj().
+# The suites' directory as a tree gets it, in $2: the in-tree files, the
+# overlay's fake VMs (compat/fake-vm: the dying-VM case, and guests without
+# /dev/kvm), and for an older kernel its adapter (a header included before
+# each file, its code, and a patch for what a header cannot change); $3=y:
+# the tree lacks kzalloc_obj().
 vkt_stage_suite() {
 	local tree=$1 stage=$2 slab_obj=$3 gen compat
 	rsync -r "$VKT_REPO/drivers/vfio/tests/" "$stage/"
+	cp "$VKT_DIR/compat/fake-vm/vfio_kvm_fake_vm.c" "$stage/"
+	echo 'vfio_kvm_kunit-y += vfio_kvm_fake_vm.o' >> "$stage/Makefile"
+	patch -d "$stage" -p4 -F0 -s < "$VKT_DIR/compat/fake-vm/suite.patch" ||
+		fail_setup "compat/fake-vm/suite.patch does not apply to the suites: regenerate it"
 	if [ "$slab_obj" = y ]; then
 		cp "$VKT_DIR/compat/slab-obj.h" "$stage/vkt_slab_obj.h"
 		echo 'ccflags-y += -include $(srctree)/$(src)/vkt_slab_obj.h' >> "$stage/Makefile"
