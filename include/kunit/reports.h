@@ -19,7 +19,8 @@
  *	refcount_t warnings, oopses
  *
  * Nothing is done in the context that prints: reports from any thread, IRQs
- * off included, are read later from the log by the case.  A report's text
+ * off included, are read later from the log by the case, and with
+ * CONFIG_PRINTK_CALLER say who printed them.  A report's text
  * is kept in bounded buffers; what did not fit, or log records overwritten
  * before they were read, is marked as truncated.
  */
@@ -57,6 +58,11 @@ struct kunit_report {
 	unsigned int nr_classes;
 	/* a cycle's "existing dependency chain", as "#2 A, #1 B, #0 C" */
 	char chain[KUNIT_REPORT_HEADLINE_LEN];
+	/*
+	 * who printed it, with CONFIG_PRINTK_CALLER: "T72" (the task of pid
+	 * 72) or "C1" (CPU 1, outside task context); else empty
+	 */
+	char caller[12];
 	bool truncated;
 };
 

@@ -9,7 +9,9 @@
  */
 #include <linux/debug_locks.h>
 #include <linux/mutex.h>
+#include <linux/pid.h>
 #include <linux/refcount.h>
+#include <linux/sched.h>
 #include <kunit/reports.h>
 #include <kunit/test.h>
 
@@ -36,9 +38,19 @@ static void kunit_reports_warn(struct kunit *test)
 	kunit_reports_test_warn();
 	KUNIT_EXPECT_REPORT(test, reports, KUNIT_REPORT_WARN);
 	report = kunit_reports_find(reports, KUNIT_REPORT_WARN, NULL, 0);
-	if (report)
-		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(report->where, "kunit-reports-test.c"),
-					  "where the WARN fired: \"%s\"", report->where);
+	if (!report)
+		return;
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(report->where, "kunit-reports-test.c"),
+				  "where the WARN fired: \"%s\"", report->where);
+	/* printed by this case's own task, which the log names if it can */
+	if (IS_ENABLED(CONFIG_PRINTK_CALLER)) {
+		char caller[sizeof(report->caller)];
+
+		snprintf(caller, sizeof(caller), "T%d", task_pid_nr(current));
+		KUNIT_EXPECT_STREQ(test, report->caller, caller);
+	} else {
+		KUNIT_EXPECT_STREQ(test, report->caller, "");
+	}
 }
 
 static void kunit_reports_refcount(struct kunit *test)

@@ -9,6 +9,7 @@
  * holds the lines as printk joined them.  Nothing runs where the report is
  * printed; the log is read from the case, by record sequence number.
  */
+#include <linux/ctype.h>
 #include <linux/kmsg_dump.h>
 #include <linux/module.h>
 #include <linux/string.h>
@@ -180,15 +181,47 @@ static void kunit_report_add_line(struct kunit_report *report,
 	}
 }
 
+/*
+ * The length of "[    1.234567]" (a time, @caller false) or "[   T72]" (a
+ * caller, @caller true) at the start of @s, or 0.
+ */
+static size_t kunit_report_prefix(const char *s, bool caller)
+{
+	const char *p = s;
+
+	if (*p++ != '[')
+		return 0;
+	p = skip_spaces(p);
+	if (caller && (*p == 'T' || *p == 'C'))
+		p++;
+	if (!isdigit(*p))
+		return 0;
+	while (isdigit(*p) || (!caller && *p == '.'))
+		p++;
+	return *p == ']' ? p + 1 - s : 0;
+}
+
 static void kunit_reports_read_line(struct kunit_reports *reports,
 				    char *line)
 {
 	struct kunit_report *report = NULL;
 	enum kunit_report_kind kind;
+	char caller[sizeof(report->caller)] = "";
+	size_t n;
 
-	/* "[    1.234567] " when the log has times */
-	if (line[0] == '[' && strchr(line, ']'))
-		line = strchr(line, ']') + 1;
+	/*
+	 * What kmsg_dump_get_line() puts before the text: its time with
+	 * printk.time, then its caller with CONFIG_PRINTK_CALLER.
+	 */
+	line += kunit_report_prefix(line, false);
+	n = kunit_report_prefix(line, true);
+	if (n) {
+		const char *id = skip_spaces(line + 1);
+
+		/* "T72]" without its "]" */
+		strscpy(caller, id, min_t(size_t, sizeof(caller), line + n - id));
+		line += n;
+	}
 	line = strim(line);
 
 	if (reports->nr)
@@ -208,6 +241,7 @@ static void kunit_reports_read_line(struct kunit_reports *reports,
 		report->kind = kind;
 		kunit_report_copy(report->headline, sizeof(report->headline),
 				  line, strlen(line), &report->truncated);
+		strscpy(report->caller, caller, sizeof(report->caller));
 		reports->full = false;
 	}
 	if (report && !reports->full)
@@ -280,6 +314,13 @@ int kunit_report_describe(const struct kunit_report *report, char *buf,
 	if (report->chain[0])
 		n += scnprintf(buf + n, size - n, "; dependency chain: %s",
 			       report->chain);
+	if (report->caller[0] == 'T')
+		n += scnprintf(buf + n, size - n, "; printed by pid %s",
+			       report->caller + 1);
+	else if (report->caller[0] == 'C')
+		n += scnprintf(buf + n, size - n,
+			       "; printed on CPU %s outside task context",
+			       report->caller + 1);
 	if (report->truncated)
 		n += scnprintf(buf + n, size - n, " [truncated]");
 	return n;
