@@ -92,6 +92,7 @@ if [ "$(cat "$cases.key" 2>/dev/null)" != "$key" ] || [ ! -s "$cases" ]; then
 	vkt_boot_modules "$build" "$build/quick-list.log" "$STALL" "kmemleak=off kunit.action=list" \
 		"$build/quick.cpio.gz"
 	sed -n '/KTAP version/,$p' "$build/quick-list.log" | tr -d '\r' |
+		sed -E 's/^(\[ *[0-9]+\.[0-9]+\](\[ *[TC][0-9]+\])?|\[ *[TC][0-9]+\]) ?//' |
 		grep -E '^[^[:space:].]+\.[^[:space:].]+$' > "$cases.tmp" || true
 	rm -f "$cases.key"
 	mv "$cases.tmp" "$cases"

@@ -60,7 +60,9 @@ import os
 import re
 import sys
 
-PREFIX = re.compile(r'^\[\s*\d+\.\d+\]\s?')
+# What printk puts before a line: its time, "[    1.234567]", and with
+# CONFIG_PRINTK_CALLER its caller, "[   T72]" (a task) or "[     C1]" (a CPU).
+PREFIX = re.compile(r'^(\[\s*\d+\.\d+\](\[\s*[TC]\d+\])?|\[\s*[TC]\d+\])\s?')
 
 # How the lines a kernel prints when something is wrong begin: lockdep and
 # WARN (WARNING:), BUG: (sleeping in atomic context among them), refcount_t
