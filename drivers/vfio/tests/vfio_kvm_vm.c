@@ -50,6 +50,12 @@ static long vkt_vm_open(struct vkt_env *env, struct vkt_vm *vm)
 	vm->vm_file = fget(fd);
 	if (!vm->vm_file)
 		return -EBADF;
+	/*
+	 * The two reads of KVM's private state: nothing exported maps a VM
+	 * fd to its struct kvm (VFIO gets it from kvm-vfio), and the VM's
+	 * debugfs directory, which kvm_destroy_vm() removes, is the one
+	 * sign of its destruction a case can hold on to.
+	 */
 	vm->kvm = vm->vm_file->private_data;
 	if (!IS_ERR_OR_NULL(vm->kvm->debugfs_dentry))
 		vm->debugfs = dget(vm->kvm->debugfs_dentry);
