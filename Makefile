@@ -25,7 +25,10 @@
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vfio-kvm-kunit
-export CACHE REPEAT KVER ARCH KSRC KERNEL_PATCHES LOCKDEP KVM_MODE RESULTS BOOTS MATRIX MATRIX_SETS MATRIX_KERNELS
+# the runner's settings, passed on when given (an empty ARCH would reach
+# Kbuild in make module and name no architecture)
+VKT_SETTINGS := REPEAT KVER ARCH KSRC KERNEL_PATCHES LOCKDEP KVM_MODE RESULTS BOOTS MATRIX MATRIX_SETS MATRIX_KERNELS
+export CACHE $(foreach v,$(VKT_SETTINGS),$(if $(filter-out undefined,$(origin $(v))),$(v)))
 
 TOOLS := tools/testing/vfio_kvm
 
