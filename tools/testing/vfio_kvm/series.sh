@@ -226,12 +226,11 @@ done
 # expression" at every MODULE_*() and module_param*() line, KUnit's own
 # lib/kunit/test.c alike: those are counted apart, anything else fails.
 sp_log="$OUT/sparse.log"
-sp_check=sparse sp_how=""
+sp_how=""
 kmake C=2 drivers/vfio/tests/ lib/kunit/ > "$sp_log" 2>&1 || true
 if grep -q 'C=2 specified, but .* is not available or not up to date' "$sp_log"; then
-	sp_check="sparse -D__typeof_unqual__=__typeof__"
 	sp_how=", __typeof_unqual__ read as __typeof__"
-	kmake C=2 CHECK="$sp_check" drivers/vfio/tests/ lib/kunit/ > "$sp_log" 2>&1 || true
+	kmake C=2 CHECK="sparse -D__typeof_unqual__=__typeof__" drivers/vfio/tests/ lib/kunit/ > "$sp_log" 2>&1 || true
 fi
 ours='(drivers/vfio/tests/|lib/kunit/(thread|reports|kunit-reports-test)\.c|include/kunit/(thread|reports)\.h)'
 sp_all=$(grep -E "^[^ ]*$ours[^ :]*:[0-9]+:[0-9]+: (warning|error):" "$sp_log" || true)
