@@ -11,7 +11,7 @@
 #include <linux/mount.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
-#include <kunit/thread.h>
+#include "vfio_kvm_thread.h"
 
 #include "vfio_kvm_call.h"
 #include "vfio_kvm_env.h"
@@ -42,7 +42,7 @@ static int vkt_call_main(void *data)
 
 long vkt_call(struct vkt_env *env, const char *what, const struct vkt_call *c)
 {
-	struct kunit_thread *thread;
+	struct vkt_thread *thread;
 	struct vkt_call *call;
 	long ret;
 
@@ -57,13 +57,13 @@ long vkt_call(struct vkt_env *env, const char *what, const struct vkt_call *c)
 		return -ESRCH;
 	}
 	call->mm = env->mm;
-	thread = kunit_thread_run(vkt_call_main, call, "vkt-call");
+	thread = vkt_thread_run(env->test, vkt_call_main, call, "vkt-call");
 	if (IS_ERR(thread)) {
 		mmput(env->mm);
 		kfree(call);
 		return PTR_ERR(thread);
 	}
-	if (kunit_thread_join(thread, jiffies + VKT_CALL_TIMEOUT * HZ, NULL)) {
+	if (vkt_thread_join(thread, jiffies + VKT_CALL_TIMEOUT * HZ, NULL)) {
 		/* the thread still uses @call, the case's files and the module */
 		vkt_set_wedged(what);
 		KUNIT_FAIL_AND_ABORT(env->test,

@@ -18,8 +18,8 @@
 #include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/mount.h>
-#include <kunit/reports.h>
-#include <kunit/thread.h>
+#include "vfio_kvm_report.h"
+#include "vfio_kvm_thread.h"
 
 #include "vfio_kvm_call.h"
 #include "vfio_kvm_env.h"
@@ -62,19 +62,29 @@ void vkt_skip_if_wedged(struct kunit *test)
  * Every case fails on a kernel report printed while it ran, teardown
  * included: the action added first runs last.
  */
+struct vkt_watch {
+	struct kunit *test;
+	struct vkt_reports *reports;
+};
+
 static void vkt_watch_end(void *data)
 {
-	struct kunit_reports *reports = data;
+	struct vkt_watch *watch = data;
 
-	kunit_expect_no_report(reports->test, reports, "while the case ran");
+	VKT_EXPECT_NO_REPORT(watch->test, watch->reports, "while the case ran");
 }
 
 int vkt_case_init(struct kunit *test)
 {
-	struct kunit_reports *reports = kunit_reports_watch(test);
+	struct vkt_watch *watch = kunit_kzalloc(test, sizeof(*watch),
+						GFP_KERNEL);
 
-	test->priv = reports;
-	return kunit_add_action(test, vkt_watch_end, reports);
+	if (!watch)
+		return -ENOMEM;
+	watch->test = test;
+	watch->reports = vkt_reports_watch(test);
+	test->priv = watch->reports;
+	return kunit_add_action(test, vkt_watch_end, watch);
 }
 
 /* ---- the environment ---------------------------------------------------- */
@@ -106,18 +116,18 @@ static int vkt_env_teardown_fn(void *data)
  */
 static void vkt_env_teardown(struct vkt_env *env)
 {
-	struct kunit_thread *thread;
+	struct vkt_thread *thread;
 
 	if (vkt_wedged()) {
 		kunit_info(env->test, "suite wedged: leaving this case's devices, VMs and files behind");
 		return;
 	}
-	thread = kunit_thread_run(vkt_env_teardown_fn, env, "vkt-teardown");
+	thread = vkt_thread_run(env->test, vkt_env_teardown_fn, env, "vkt-teardown");
 	if (IS_ERR(thread)) {
 		vkt_set_wedged("no thread for a case's teardown");
 		return;
 	}
-	if (kunit_thread_join(thread, jiffies + 60 * HZ, NULL)) {
+	if (vkt_thread_join(thread, jiffies + 60 * HZ, NULL)) {
 		vkt_set_wedged("a case's teardown blocked for 60 s");
 		KUNIT_FAIL(env->test,
 			   "deadlock: releasing the case's device files, VMs and vfio devices blocked for 60 s");

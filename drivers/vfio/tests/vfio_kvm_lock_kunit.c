@@ -10,8 +10,8 @@
  */
 #include <linux/debug_locks.h>
 #include <linux/jiffies.h>
-#include <kunit/reports.h>
-#include <kunit/thread.h>
+#include "vfio_kvm_report.h"
+#include "vfio_kvm_thread.h"
 
 #include "vfio_kvm_env.h"
 
@@ -41,7 +41,7 @@ static void vkt_lock_order(struct kunit *test, const char *mock)
 {
 	const struct vkt_mock_behaviour *b = vkt_mock_find(mock);
 	enum vkt_path path = *(const enum vkt_path *)test->param_value;
-	struct kunit_reports *reports = test->priv;
+	struct vkt_reports *reports = test->priv;
 	struct vkt_env *env;
 	char what[320];
 	struct vkt_dev *dev;
@@ -91,14 +91,14 @@ static void vkt_lock_order(struct kunit *test, const char *mock)
 	snprintf(what, sizeof(what),
 		 "the %s mock (%s), opened through the %s path, took &kvm->lock under VFIO's locks and kvm_vfio_release() called vfio_file_set_kvm() under &kvm->lock: expected no cycle with a VFIO lock (&group->group_lock, &dev_set->lock) and &kvm->lock",
 		 b->name, b->models, vkt_path_name(path));
-	if (kunit_reports_collect(reports))
-		kunit_expect_no_report(test, reports, what);
+	if (vkt_reports_collect(reports))
+		VKT_EXPECT_NO_REPORT(test, reports, what);
 	else
 		KUNIT_EXPECT_TRUE_MSG(test, debug_locks,
 				      "lockdep turned itself off (debug_locks=0) with no report in the log: %s",
 				      what);
 	/* said once, not again by the case's watch */
-	kunit_reports_forget(reports);
+	vkt_reports_forget(reports);
 }
 
 /* vfio_ap: guests_lock, then kvm->lock, in open_device and close_device. */
@@ -170,7 +170,7 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 	const struct vkt_param *param = test->param_value;
 	const struct vkt_mock_behaviour *b = param->b;
 	struct vkt_release_work *w;
-	struct kunit_thread *thread;
+	struct vkt_thread *thread;
 	bool overlapped;
 	struct vkt_env *env;
 	struct vkt_dev *dev;
@@ -194,13 +194,13 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 	dev->mock->gate = w->gate;
 	dev->mock->lock_mode = VKT_LOCK_POLL;
 
-	thread = kunit_thread_run(vkt_release_fn, w, "vkt-release");
+	thread = vkt_thread_run(test, vkt_release_fn, w, "vkt-release");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(thread));
 
 	file = vkt_dev_open(dev);
 	dev->mock->gate = NULL;
 
-	if (kunit_thread_join(thread, jiffies + 30 * HZ, &ret)) {
+	if (vkt_thread_join(thread, jiffies + 30 * HZ, &ret)) {
 		vkt_set_wedged("kvm_vfio_release() still blocked after the open");
 		KUNIT_FAIL(test,
 			   "deadlock: kvm_vfio_release() under &kvm->lock did not return within 30 s after the device open returned");

@@ -15,7 +15,7 @@
 #include <linux/jiffies.h>
 #include <linux/moduleparam.h>
 #include <linux/spinlock.h>
-#include <kunit/thread.h>
+#include "vfio_kvm_thread.h"
 
 #include "vfio_kvm_env.h"
 
@@ -236,7 +236,7 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 {
 	const struct vkt_param *param = test->param_value;
 	const struct vkt_mock_behaviour *b = param->b;
-	struct kunit_thread *opener, *attacher;
+	struct vkt_thread *opener, *attacher;
 	bool opener_late, attacher_late;
 	unsigned long deadline;
 	struct vkt_env *env;
@@ -270,17 +270,17 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	init_waitqueue_head(&r->cycled);
 
 	deadline = jiffies + race_deadline_s * HZ;
-	opener = kunit_thread_run(vkt_race_opener, r, "vkt-opener");
+	opener = vkt_thread_run(test, vkt_race_opener, r, "vkt-opener");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(opener));
-	attacher = kunit_thread_run(vkt_race_attacher, r, "vkt-attacher");
+	attacher = vkt_thread_run(test, vkt_race_attacher, r, "vkt-attacher");
 	if (IS_ERR(attacher)) {
 		WRITE_ONCE(r->stop, true);
-		kunit_thread_join(opener, deadline, NULL);
+		vkt_thread_join(opener, deadline, NULL);
 		KUNIT_FAIL(test, "kthread_run(): %ld", PTR_ERR(attacher));
 		return;
 	}
-	opener_late = kunit_thread_join(opener, deadline, NULL);
-	attacher_late = kunit_thread_join(attacher, deadline, NULL);
+	opener_late = vkt_thread_join(opener, deadline, NULL);
+	attacher_late = vkt_thread_join(attacher, deadline, NULL);
 
 	kunit_info(test, "%s path: %u device opens of at least %u (%u with a VM, %u failed), %u kvm-vfio add/release cycles of at least %u (%u added the %s)",
 		   vkt_path_name(param->path), r->opens,

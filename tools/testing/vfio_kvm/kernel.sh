@@ -175,6 +175,11 @@ vkt_has_slab_obj() {
 vkt_stage_suite() {
 	local tree=$1 stage=$2 slab_obj=$3 gen compat
 	rsync -r "$VKT_REPO/drivers/vfio/tests/" "$stage/"
+	# the live self-tests of the report capture: a module of their own
+	cp "$VKT_DIR/compat/report-selftest/vfio_kvm_report_selftest.c" "$stage/"
+	cat "$VKT_DIR/compat/report-selftest/Kconfig" >> "$stage/Kconfig"
+	printf '%s\n' 'obj-$(CONFIG_KUNIT_REPORTS_TEST) += kunit_reports_test.o' \
+		'kunit_reports_test-y := vfio_kvm_report_selftest.o' >> "$stage/Makefile"
 	cp "$VKT_DIR/compat/fake-vm/vfio_kvm_fake_vm.c" "$stage/"
 	echo 'vfio_kvm_kunit-y += vfio_kvm_fake_vm.o' >> "$stage/Makefile"
 	patch -d "$stage" -p4 -F0 -s < "$VKT_DIR/compat/fake-vm/suite.patch" ||
@@ -202,23 +207,20 @@ vkt_install_suite() {
 	vkt_stage_suite "$tree" "$stage" "$slab_obj"
 	rsync -r --checksum --delete "$stage/" "$tree/drivers/vfio/tests/"
 	rm -rf "$stage"
-	rsync -r --checksum "$VKT_REPO/lib/kunit/" "$tree/lib/kunit/"
-	rsync -r --checksum "$VKT_REPO/include/kunit/" "$tree/include/kunit/"
 	vkt_hook "$tree/drivers/vfio/Kconfig" 'source "drivers/vfio/tests/Kconfig"'
 	vkt_hook "$tree/drivers/vfio/Makefile" 'obj-y += tests/'
-	# the KUnit helpers are part of kunit.o, named as KUnit names its own
-	vkt_hook "$tree/lib/kunit/Makefile" 'kunit-objs += thread.o reports.o'
-	vkt_hook "$tree/lib/kunit/Makefile" 'obj-$(CONFIG_KUNIT_REPORTS_TEST) += kunit-reports-test.o'
-	# a tree the suite was installed in before they were
+	# a tree the suite was installed in when its KUnit helpers were KUnit's
+	vkt_unhook "$tree/lib/kunit/Makefile" 'kunit-objs += thread.o reports.o'
+	vkt_unhook "$tree/lib/kunit/Makefile" 'obj-$(CONFIG_KUNIT_REPORTS_TEST) += kunit-reports-test.o'
 	vkt_unhook "$tree/lib/kunit/Makefile" 'obj-$(CONFIG_KUNIT) += kunit_thread.o kunit_reports.o'
 	vkt_unhook "$tree/lib/kunit/Makefile" 'obj-$(CONFIG_KUNIT_REPORTS_TEST) += kunit_reports_test.o'
-	rm -f "$tree"/lib/kunit/kunit_{thread,reports,reports_test}.c \
+	vkt_unhook "$tree/lib/kunit/Makefile" 'CFLAGS_thread.o += -include $(srctree)/$(src)/vkt_slab_obj.h'
+	vkt_unhook "$tree/lib/kunit/Kconfig" 'source "lib/kunit/Kconfig.reports"'
+	rm -f "$tree"/lib/kunit/{thread,reports,kunit-reports-test}.c \
+	      "$tree"/lib/kunit/kunit_{thread,reports,reports_test}.c \
+	      "$tree"/lib/kunit/{Kconfig.reports,vkt_slab_obj.h} \
+	      "$tree"/include/kunit/{thread,reports}.h \
 	      "$tree"/include/kunit/kunit_{thread,reports}.h
-	vkt_hook "$tree/lib/kunit/Kconfig" 'source "lib/kunit/Kconfig.reports"'
-	if [ "$slab_obj" = y ]; then
-		rsync --checksum "$VKT_DIR/compat/slab-obj.h" "$tree/lib/kunit/vkt_slab_obj.h"
-		vkt_hook "$tree/lib/kunit/Makefile" 'CFLAGS_thread.o += -include $(srctree)/$(src)/vkt_slab_obj.h'
-	fi
 }
 
 # A patch is applied exactly or not at all (no fuzz: a hunk that lands

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Threads a vfio <-> kvm case waits for with a deadline: see
+ * vfio_kvm_thread.h.
+ */
+#include <linux/completion.h>
+#include <linux/err.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/refcount.h>
+#include <linux/slab.h>
+#include <kunit/resource.h>
+
+#include "vfio_kvm_thread.h"
+
+struct vkt_thread {
+	/* the thread's, the case's join's and the case's end's */
+	refcount_t ref;
+	struct completion done;
+	int (*fn)(void *data);
+	void *data;
+	int result;
+	bool joined;
+};
+
+static void vkt_thread_put(struct vkt_thread *thread)
+{
+	if (refcount_dec_and_test(&thread->ref))
+		kfree(thread);
+}
+
+static int vkt_thread_main(void *arg)
+{
+	struct vkt_thread *thread = arg;
+
+	thread->result = thread->fn(thread->data);
+	complete(&thread->done);
+	vkt_thread_put(thread);
+	/* the code this thread ran may go once it has let go of it */
+	module_put_and_kthread_exit(0);
+}
+
+/* The case ended: a handle it never joined is let go of here. */
+static void vkt_thread_case_end(void *arg)
+{
+	struct vkt_thread *thread = arg;
+
+	if (!thread->joined)
+		vkt_thread_put(thread);
+	vkt_thread_put(thread);
+}
+
+/**
+ * vkt_thread_run() - start a thread a case waits for with a deadline
+ * @test: the case; a thread it does not join is let go of when it ends
+ * @fn: the thread's work, in this module; it should end by itself
+ * @data: passed to @fn
+ * @name: the thread's name
+ *
+ * The thread holds a reference to this module until @fn has returned.
+ *
+ * Return: the thread, or an ERR_PTR().
+ */
+struct vkt_thread *vkt_thread_run(struct kunit *test, int (*fn)(void *data),
+				  void *data, const char *name)
+{
+	struct vkt_thread *thread;
+	struct task_struct *task;
+	int ret;
+
+	thread = kzalloc_obj(*thread, GFP_KERNEL);
+	if (!thread)
+		return ERR_PTR(-ENOMEM);
+	refcount_set(&thread->ref, 3);
+	init_completion(&thread->done);
+	thread->fn = fn;
+	thread->data = data;
+	ret = kunit_add_action(test, vkt_thread_case_end, thread);
+	if (ret) {
+		kfree(thread);
+		return ERR_PTR(ret);
+	}
+
+	__module_get(THIS_MODULE);
+	task = kthread_run(vkt_thread_main, thread, "%s", name);
+	if (IS_ERR(task)) {
+		module_put(THIS_MODULE);
+		/* neither the thread nor a join will put theirs */
+		thread->joined = true;
+		vkt_thread_put(thread);
+		vkt_thread_put(thread);
+		return ERR_CAST(task);
+	}
+	return thread;
+}
+
+/**
+ * vkt_thread_join() - wait for a thread until a deadline
+ * @thread: from vkt_thread_run(); not to be used after this call
+ * @deadline: in jiffies
+ * @result: where @fn's return value goes, if the thread finished; may be NULL
+ *
+ * Return: 0 if the thread finished in time, -ETIMEDOUT if it did not: it is
+ * then abandoned, still running or stuck, and never stopped.
+ */
+int vkt_thread_join(struct vkt_thread *thread, unsigned long deadline,
+		    int *result)
+{
+	long left = (long)(deadline - jiffies);
+	int ret = 0;
+
+	if (!wait_for_completion_timeout(&thread->done, max(left, 1L)))
+		ret = -ETIMEDOUT;
+	else if (result)
+		*result = thread->result;
+	thread->joined = true;
+	vkt_thread_put(thread);
+	return ret;
+}
