@@ -111,7 +111,7 @@ void vkt_skip_unless_path(struct kunit *test, enum vkt_path path)
 {
 	if (path == VKT_PATH_CDEV && !IS_ENABLED(CONFIG_VFIO_DEVICE_CDEV))
 		kunit_skip(test,
-			   "no device cdev path: CONFIG_VFIO_DEVICE_CDEV is off or older than 6.6");
+			   "no device cdev path: CONFIG_VFIO_DEVICE_CDEV is off");
 }
 
 /* The group path: the group in a type1 container of its own. */

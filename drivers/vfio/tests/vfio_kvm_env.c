@@ -111,8 +111,7 @@ static int vkt_env_teardown_fn(void *data)
 /*
  * Release what the case left, from a kthread of its own: the last fput of
  * a file must run now, and only a kthread can run it synchronously; KUnit
- * may clean up from a task that is none (a module's loader, or 6.1's
- * kernel_init after an assertion).
+ * may clean up from a task that is none (a module's loader).
  */
 static void vkt_env_teardown(struct vkt_env *env)
 {

@@ -26,7 +26,7 @@ struct vkt_vm;
 enum vkt_path {
 	/* VFIO_GROUP_GET_DEVICE_FD on its group, in a type1 container */
 	VKT_PATH_GROUP,
-	/* /dev/vfio/devices/vfioN bound to an iommufd (since 6.6) */
+	/* /dev/vfio/devices/vfioN bound to an iommufd */
 	VKT_PATH_CDEV,
 };
 

@@ -235,7 +235,8 @@ static struct kunit_case vfio_kvm_lock_cases[] = {
 	KUNIT_CASE_PARAM(vfio_kvm_lock_order_use_kvm_unlocked, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_lock_order_ignore_kvm, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_lock_order_fail_open, vkt_paths_gen_params),
-	KUNIT_CASE_PARAM(vfio_kvm_lock_interleave, vkt_lockers_gen_params),
+	KUNIT_CASE_PARAM_ATTR(vfio_kvm_lock_interleave, vkt_lockers_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
 	{}
 };
 

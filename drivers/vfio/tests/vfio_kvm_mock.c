@@ -50,11 +50,6 @@ const struct vkt_mock_behaviour vkt_mock_behaviours[VKT_NR_MOCKS] = {
 	},
 };
 
-void vkt_mock_desc(const struct vkt_mock_behaviour *b, char *desc)
-{
-	strscpy(desc, b->name, KUNIT_PARAM_DESC_SIZE);
-}
-
 const struct vkt_mock_behaviour *vkt_mock_find(const char *name)
 {
 	unsigned int i;

@@ -86,6 +86,5 @@ extern const struct vfio_device_ops vkt_mock_ops;
 
 void vkt_mock_init(struct vkt_mock *m, const struct vkt_mock_behaviour *b);
 const struct vkt_mock_behaviour *vkt_mock_find(const char *name);
-void vkt_mock_desc(const struct vkt_mock_behaviour *b, char *desc);
 
 #endif /* _VFIO_KVM_MOCK_H */

@@ -329,8 +329,9 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 }
 
 static struct kunit_case vfio_kvm_race_cases[] = {
-	KUNIT_CASE_PARAM(vfio_kvm_race_open_vs_release,
-			 vkt_kvm_users_gen_params),
+	KUNIT_CASE_PARAM_ATTR(vfio_kvm_race_open_vs_release,
+			      vkt_kvm_users_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
 	{}
 };
 

@@ -118,15 +118,12 @@ int vkt_vm_create_kvfio(struct vkt_vm *vm)
 	return 0;
 }
 
-/*
- * KVM_DEV_VFIO_GROUP_ADD/_DEL (KVM_DEV_VFIO_FILE_* since 6.6, same values)
- * with an fd of @file.
- */
+/* KVM_DEV_VFIO_FILE_ADD or _DEL with an fd of @file. */
 static int vkt_vm_set_file(struct vkt_vm *vm, struct file *file, u64 op)
 {
 	void __user *uarg = vkt_uarg(vm->env);
 	struct kvm_device_attr attr = {
-		.group = KVM_DEV_VFIO_GROUP,
+		.group = KVM_DEV_VFIO_FILE,
 		.attr = op,
 		.addr = (u64)(unsigned long)uarg + sizeof(attr),
 	};
@@ -142,7 +139,7 @@ static int vkt_vm_set_file(struct vkt_vm *vm, struct file *file, u64 op)
 		ret = -EFAULT;
 	else
 		ret = vkt_ioctl(vm->env,
-				op == KVM_DEV_VFIO_GROUP_ADD ?
+				op == KVM_DEV_VFIO_FILE_ADD ?
 				"KVM_SET_DEVICE_ATTR(KVM_DEV_VFIO_FILE_ADD)" :
 				"KVM_SET_DEVICE_ATTR(KVM_DEV_VFIO_FILE_DEL)",
 				vm->kvfio, KVM_SET_DEVICE_ATTR,
@@ -156,7 +153,7 @@ int vkt_vm_add_file(struct vkt_vm *vm, struct file *file)
 {
 	int ret;
 
-	ret = vkt_vm_set_file(vm, file, KVM_DEV_VFIO_GROUP_ADD);
+	ret = vkt_vm_set_file(vm, file, KVM_DEV_VFIO_FILE_ADD);
 	if (!ret)
 		vkt_track_vm(vm->env, file, vm);
 	return ret;
@@ -168,7 +165,7 @@ int vkt_vm_del_file(struct vkt_vm *vm, struct file *file)
 	int ret;
 
 	vkt_track_vm(vm->env, file, NULL);
-	ret = vkt_vm_set_file(vm, file, KVM_DEV_VFIO_GROUP_DEL);
+	ret = vkt_vm_set_file(vm, file, KVM_DEV_VFIO_FILE_DEL);
 	/* kvm_vfio_file_del()'s fput() of the file, now */
 	vkt_fput(vm->env, "the fput()s KVM_DEV_VFIO_FILE_DEL deferred", NULL);
 	return ret;

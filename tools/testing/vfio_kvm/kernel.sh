@@ -295,10 +295,12 @@ vkt_qemu_image() {
 }
 
 # Kunitconfig $3 as kernel tree $1 on architecture $2 can have it, into
-# file $4: without the device cdev path before 6.6, and without the x86
-# vendor module on arm64 (KVM is built in there).
+# file $4: without the device cdev path before 6.6, without the x86 vendor
+# modules on arm64 (KVM is built in there), and without kvm_intel on
+# x86_64: the runner's guests are SVM guests under TCG, whose kernels
+# leave out Intel CPU support (configs/minimal-x86_64.config).
 vkt_kunitconfig() {
-	local tree=$1 arch=$2 drop=()
+	local tree=$1 arch=$2 drop=(CONFIG_KVM_INTEL)
 	grep -q '^config VFIO_DEVICE_CDEV' "$tree/drivers/vfio/Kconfig" ||
 		drop+=(CONFIG_IOMMUFD CONFIG_VFIO_DEVICE_CDEV)
 	[ "$arch" = x86_64 ] || drop+=(CONFIG_KVM_AMD)

@@ -120,7 +120,7 @@ commit < "$here/series/vfio-tests.msg"
 mail_args() {	# patch file...: --to/--cc arguments for git format-patch
 	local who
 	who=$(cd "$git_tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
-		--roles --no-rstat "$@" 2>/dev/null) || true
+		--roles "$@" 2>/dev/null | grep -vF "<$email>") || true
 	echo "$who" | sed -n 's/^\(.*\) (maintainer:.*/--to=\1/p'
 	echo "$who" | grep -v '(maintainer:' | sed -n 's/^\(.*\) (.*/--cc=\1/p'
 }

@@ -7,7 +7,8 @@
  * beside it for what a header cannot change.
  *
  * 6.1 has no kunit_vm_mmap(), no device cdev path, no
- * KUNIT_FAIL_AND_ABORT(), no deferred actions (kunit_add_action()); it runs
+ * KUNIT_FAIL_AND_ABORT(), no deferred actions (kunit_add_action()), no
+ * case attributes, and names the kvm-vfio attributes after groups; it runs
  * a module's suites before the module's sysfs kobject exists, and its KTAP
  * does not say why a parameter was skipped.
  */
@@ -65,5 +66,14 @@ struct vfio_device_bind_iommufd {
 	__u32 out_devid;
 };
 #define VFIO_DEVICE_BIND_IOMMUFD	_IO(VFIO_TYPE, VFIO_BASE + 18)
+
+/* No case attributes before 6.6: a slow case is an ordinary one. */
+#define KUNIT_CASE_PARAM_ATTR(test_name, gen_params, attributes)	\
+	KUNIT_CASE_PARAM(test_name, gen_params)
+
+/* The kvm-vfio attributes, named after files since 6.6: the same values. */
+#define KVM_DEV_VFIO_FILE		KVM_DEV_VFIO_GROUP
+#define KVM_DEV_VFIO_FILE_ADD		KVM_DEV_VFIO_GROUP_ADD
+#define KVM_DEV_VFIO_FILE_DEL		KVM_DEV_VFIO_GROUP_DEL
 
 #endif /* _VFIO_KVM_COMPAT_H */
