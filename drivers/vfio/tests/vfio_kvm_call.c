@@ -63,12 +63,13 @@ long vkt_call(struct vkt_env *env, const char *what, const struct vkt_call *c)
 		kfree(call);
 		return PTR_ERR(thread);
 	}
-	if (vkt_thread_join(thread, jiffies + VKT_CALL_TIMEOUT * HZ, NULL)) {
+	if (vkt_thread_join(thread, jiffies + VKT_CALL_TIMEOUT * HZ, NULL,
+			    env->where, sizeof(env->where))) {
 		/* the thread still uses @call, the case's files and the module */
 		vkt_set_wedged(what);
 		KUNIT_FAIL_AND_ABORT(env->test,
-				     "deadlock: %s did not return within %u s: a lock it waits for is held by a task that waits for it",
-				     what, VKT_CALL_TIMEOUT);
+				     "%s did not return within %u s; its thread sleeps in %s",
+				     what, VKT_CALL_TIMEOUT, env->where);
 	}
 	ret = call->ret;
 	kfree(call);

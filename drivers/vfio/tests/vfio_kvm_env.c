@@ -126,10 +126,12 @@ static void vkt_env_teardown(struct vkt_env *env)
 		vkt_set_wedged("no thread for a case's teardown");
 		return;
 	}
-	if (vkt_thread_join(thread, jiffies + 60 * HZ, NULL)) {
+	if (vkt_thread_join(thread, jiffies + 60 * HZ, NULL, env->where,
+			    sizeof(env->where))) {
 		vkt_set_wedged("a case's teardown blocked for 60 s");
 		KUNIT_FAIL(env->test,
-			   "deadlock: releasing the case's device files, VMs and vfio devices blocked for 60 s");
+			   "releasing the case's device files, VMs and vfio devices did not end within 60 s; its thread sleeps in %s",
+			   env->where);
 		return;
 	}
 	kfree(env);

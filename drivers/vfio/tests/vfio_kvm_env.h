@@ -13,6 +13,7 @@
 #include <kunit/test.h>
 
 #include "vfio_kvm_mock.h"
+#include "vfio_kvm_thread.h"
 
 #define VKT_MAX_DEVS	4
 #define VKT_MAX_VMS	2
@@ -96,6 +97,8 @@ struct vkt_env {
 		struct vkt_vm *vm;
 	} files[VKT_MAX_FILES];
 	struct mutex files_lock;	/* guards files[] */
+	/* where a thread that missed its deadline sleeps */
+	char where[VKT_THREAD_WHERE_LEN];
 };
 
 int vkt_suite_init(struct kunit_suite *suite);

@@ -200,10 +200,12 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 	file = vkt_dev_open(dev);
 	dev->mock->gate = NULL;
 
-	if (vkt_thread_join(thread, jiffies + 30 * HZ, &ret)) {
+	if (vkt_thread_join(thread, jiffies + 30 * HZ, &ret, env->where,
+			    sizeof(env->where))) {
 		vkt_set_wedged("kvm_vfio_release() still blocked after the open");
 		KUNIT_FAIL(test,
-			   "deadlock: kvm_vfio_release() under &kvm->lock did not return within 30 s after the device open returned");
+			   "kvm_vfio_release() under &kvm->lock did not return within 30 s after the device open returned; its thread sleeps in %s",
+			   env->where);
 		return;
 	}
 	overlapped = w->gate->let_go;

@@ -46,6 +46,7 @@ struct vkt_race {
 	wait_queue_head_t cycled;	/* the attacher let go of its files */
 	spinlock_t lock;
 	struct file *cur;	/* cdev: the device file being bound */
+	char where[VKT_THREAD_WHERE_LEN];	/* where a late attacher sleeps */
 };
 
 static void vkt_race_publish(struct vkt_race *r, struct file *file)
@@ -275,12 +276,14 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	attacher = vkt_thread_run(test, vkt_race_attacher, r, "vkt-attacher");
 	if (IS_ERR(attacher)) {
 		WRITE_ONCE(r->stop, true);
-		vkt_thread_join(opener, deadline, NULL);
+		vkt_thread_join(opener, deadline, NULL, NULL, 0);
 		KUNIT_FAIL(test, "kthread_run(): %ld", PTR_ERR(attacher));
 		return;
 	}
-	opener_late = vkt_thread_join(opener, deadline, NULL);
-	attacher_late = vkt_thread_join(attacher, deadline, NULL);
+	opener_late = vkt_thread_join(opener, deadline, NULL, env->where,
+				      sizeof(env->where));
+	attacher_late = vkt_thread_join(attacher, deadline, NULL, r->where,
+					sizeof(r->where));
 
 	kunit_info(test, "%s path: %u device opens of at least %u (%u with a VM, %u failed), %u kvm-vfio add/release cycles of at least %u (%u added the %s)",
 		   vkt_path_name(param->path), r->opens,
@@ -288,14 +291,15 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 		   race_attaches, r->attached,
 		   param->path == VKT_PATH_CDEV ? "device file" : "group");
 	if (opener_late || attacher_late) {
-		const char *late = opener_late && attacher_late ?
-			"the device opener and the kvm-vfio thread" :
-			opener_late ? "the device opener" : "the kvm-vfio thread";
-
 		vkt_set_wedged("a race thread missed its deadline");
-		KUNIT_FAIL(test,
-			   "deadlock: %s did not finish within %u s (left running; later cases skip)",
-			   late, race_deadline_s);
+		if (opener_late)
+			KUNIT_FAIL(test,
+				   "the device opener did not finish within %u s (left running; later cases skip); it sleeps in %s",
+				   race_deadline_s, env->where);
+		if (attacher_late)
+			KUNIT_FAIL(test,
+				   "the kvm-vfio thread did not finish within %u s (left running; later cases skip); it sleeps in %s",
+				   race_deadline_s, r->where);
 		return;
 	}
 

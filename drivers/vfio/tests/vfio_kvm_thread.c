@@ -9,7 +9,9 @@
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/refcount.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/stacktrace.h>
 #include <kunit/resource.h>
 
 #include "vfio_kvm_thread.h"
@@ -22,12 +24,16 @@ struct vkt_thread {
 	void *data;
 	int result;
 	bool joined;
+	struct task_struct *task;
 };
 
 static void vkt_thread_put(struct vkt_thread *thread)
 {
-	if (refcount_dec_and_test(&thread->ref))
-		kfree(thread);
+	if (!refcount_dec_and_test(&thread->ref))
+		return;
+	if (thread->task)
+		put_task_struct(thread->task);
+	kfree(thread);
 }
 
 static int vkt_thread_main(void *arg)
@@ -83,8 +89,11 @@ struct vkt_thread *vkt_thread_run(struct kunit *test, int (*fn)(void *data),
 	}
 
 	__module_get(THIS_MODULE);
-	task = kthread_run(vkt_thread_main, thread, "%s", name);
-	if (IS_ERR(task)) {
+	task = kthread_create(vkt_thread_main, thread, "%s", name);
+	if (!IS_ERR(task)) {
+		thread->task = get_task_struct(task);
+		wake_up_process(task);
+	} else {
 		module_put(THIS_MODULE);
 		/* neither the thread nor a join will put theirs */
 		thread->joined = true;
@@ -95,25 +104,51 @@ struct vkt_thread *vkt_thread_run(struct kunit *test, int (*fn)(void *data),
 	return thread;
 }
 
+/*
+ * Where @task sleeps, innermost call first, as the hung task detector
+ * would print its stack: "__mutex_lock+0x1a0/0x9e0 < ... < vfs_ioctl+...".
+ */
+static void vkt_thread_where(struct task_struct *task, char *where,
+			     size_t size)
+{
+	unsigned long entries[16];
+	unsigned int i, nr;
+	size_t n = 0;
+
+	nr = stack_trace_save_tsk(task, entries, ARRAY_SIZE(entries), 0);
+	if (!nr) {
+		strscpy(where, "(no stack trace)", size);
+		return;
+	}
+	for (i = 0; i < nr && n < size; i++)
+		n += scnprintf(where + n, size - n, "%s%pS", i ? " < " : "",
+			       (void *)entries[i]);
+}
+
 /**
  * vkt_thread_join() - wait for a thread until a deadline
  * @thread: from vkt_thread_run(); not to be used after this call
  * @deadline: in jiffies
  * @result: where @fn's return value goes, if the thread finished; may be NULL
+ * @where: if the thread missed the deadline, where it sleeps; may be NULL
+ * @size: the size of @where (VKT_THREAD_WHERE_LEN)
  *
  * Return: 0 if the thread finished in time, -ETIMEDOUT if it did not: it is
  * then abandoned, still running or stuck, and never stopped.
  */
 int vkt_thread_join(struct vkt_thread *thread, unsigned long deadline,
-		    int *result)
+		    int *result, char *where, size_t size)
 {
 	long left = (long)(deadline - jiffies);
 	int ret = 0;
 
-	if (!wait_for_completion_timeout(&thread->done, max(left, 1L)))
+	if (!wait_for_completion_timeout(&thread->done, max(left, 1L))) {
 		ret = -ETIMEDOUT;
-	else if (result)
+		if (where)
+			vkt_thread_where(thread->task, where, size);
+	} else if (result) {
 		*result = thread->result;
+	}
 	thread->joined = true;
 	vkt_thread_put(thread);
 	return ret;

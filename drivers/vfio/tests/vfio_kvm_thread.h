@@ -21,6 +21,9 @@ struct vkt_thread;
 struct vkt_thread *vkt_thread_run(struct kunit *test, int (*fn)(void *data),
 				  void *data, const char *name);
 int vkt_thread_join(struct vkt_thread *thread, unsigned long deadline,
-		    int *result);
+		    int *result, char *where, size_t size);
+
+/* Room for where a thread sleeps, in vkt_thread_join()'s @where. */
+#define VKT_THREAD_WHERE_LEN	384
 
 #endif /* _VFIO_KVM_THREAD_H */

@@ -187,7 +187,7 @@ else
 	check "cover letter base" fail "no base-commit, or not 2 prerequisite-patch-id lines"
 fi
 
-# checkpatch --strict: no error, no warning; checks listed.  The pristine
+# checkpatch --strict: no error, no warning, no check.  The pristine
 # tree has no upstream history: commit ids (Fixes:) cannot be looked up in
 # it, and are named in the report instead.
 for p in "${mails[@]}"; do
@@ -197,7 +197,8 @@ for p in "${mails[@]}"; do
 	sum=$(grep -E '^total: ' "$log" | tail -1 || true)
 	e=$(sed -n 's/.*total: \([0-9]*\) errors.*/\1/p' "$log")
 	w=$(sed -n 's/.* \([0-9]*\) warnings.*/\1/p' "$log")
-	if [ "${e:-1}" = 0 ] && [ "${w:-1}" = 0 ]; then
+	c=$(sed -n 's/.* \([0-9]*\) checks.*/\1/p' "$log")
+	if [ "${e:-1}" = 0 ] && [ "${w:-1}" = 0 ] && [ "${c:-1}" = 0 ]; then
 		check "checkpatch --strict ${p#"$OUT"/}" ok "$sum"
 	else
 		check "checkpatch --strict ${p#"$OUT"/}" fail "$sum (${log#"$OUT"/})"
