@@ -121,7 +121,7 @@ static void vkt_env_teardown(struct vkt_env *env)
 		kunit_info(env->test, "suite wedged: leaving this case's devices, VMs and files behind");
 		return;
 	}
-	thread = vkt_thread_run(env->test, vkt_env_teardown_fn, env, "vkt-teardown");
+	thread = vkt_thread_run(NULL, vkt_env_teardown_fn, env, "vkt-teardown");
 	if (IS_ERR(thread)) {
 		vkt_set_wedged("no thread for a case's teardown");
 		return;

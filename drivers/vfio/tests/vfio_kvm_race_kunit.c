@@ -277,7 +277,7 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	if (IS_ERR(attacher)) {
 		WRITE_ONCE(r->stop, true);
 		vkt_thread_join(opener, deadline, NULL, NULL, 0);
-		KUNIT_FAIL(test, "kthread_run(): %ld", PTR_ERR(attacher));
+		KUNIT_FAIL(test, "vkt_thread_run(): %ld", PTR_ERR(attacher));
 		return;
 	}
 	opener_late = vkt_thread_join(opener, deadline, NULL, env->where,

@@ -35,10 +35,16 @@ struct vkt_report {
 	/* with CONFIG_PRINTK_CALLER: "T72" (pid 72) or "C1" (CPU 1) */
 	char caller[12];
 	bool truncated;
+	/*
+	 * Past what a lockdep report says of its own locks: the locks held,
+	 * the backtrace.
+	 */
+	bool classes_done;
 };
 
 struct vkt_reports {
-	u64 next_seq;		/* the next log record to read */
+	/* the log from where the case began; read, never written */
+	struct kmsg_dump_iter iter;
 	struct vkt_report reports[VKT_REPORT_MAX];
 	unsigned int nr;
 	bool lost;		/* more reports, or records overwritten */
@@ -218,8 +224,13 @@ static void vkt_report_add_line(struct vkt_report *report, const char *line)
 			vkt_report_copy(report->where, sizeof(report->where),
 					line, strlen(line), &report->truncated);
 	}
-	if (report->kind >= VKT_REPORT_SLEEP_IN_ATOMIC)
+	if (report->kind >= VKT_REPORT_SLEEP_IN_ATOMIC || report->classes_done)
 		return;
+	if (str_has_prefix(line, "other info that might help us debug this") ||
+	    str_has_prefix(line, "stack backtrace:")) {
+		report->classes_done = true;
+		return;
+	}
 	vkt_report_add_classes(report, line);
 	if (str_has_prefix(line, "-> #"))
 		vkt_report_add_chain(report, line);
@@ -302,22 +313,17 @@ void vkt_reports_parse_line(struct vkt_reports *reports, char *line)
  */
 unsigned int vkt_reports_collect(struct vkt_reports *reports)
 {
-	struct kmsg_dump_iter iter;
 	char *line, *next;
+	u64 want;
 	size_t len;
-	u64 seq;
 
-	kmsg_dump_rewind(&iter);
-	while (kmsg_dump_get_line(&iter, false, reports->line,
-				  sizeof(reports->line) - 1, &len)) {
-		/* the record just read */
-		seq = iter.cur_seq - 1;
-		if (seq < reports->next_seq)
-			continue;
-		/* the records before it were overwritten before we read them */
-		if (seq > reports->next_seq)
+	for (want = reports->iter.cur_seq;
+	     kmsg_dump_get_line(&reports->iter, false, reports->line,
+				sizeof(reports->line) - 1, &len);
+	     want = reports->iter.cur_seq) {
+		/* a later record than the next: those between were overwritten */
+		if (reports->iter.cur_seq - 1 > want)
 			reports->lost = true;
-		reports->next_seq = seq + 1;
 		reports->line[len] = '\0';
 		for (line = reports->line; line; line = next) {
 			next = strchr(line, '\n');
@@ -445,12 +451,13 @@ bool vkt_reports_find(struct vkt_reports *reports, enum vkt_report_kind kind,
 struct vkt_reports *vkt_reports_watch(struct kunit *test)
 {
 	struct vkt_reports *reports;
-	struct kmsg_dump_iter iter;
+	size_t len;
 
 	reports = kunit_kzalloc(test, sizeof(*reports), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, reports);
-	/* the log's next record is the case's first */
-	kmsg_dump_rewind(&iter);
-	reports->next_seq = iter.next_seq;
+	/* past what the log holds now: its next record is the case's first */
+	kmsg_dump_rewind(&reports->iter);
+	while (kmsg_dump_get_line(&reports->iter, false, NULL, 0, &len))
+		;
 	return reports;
 }

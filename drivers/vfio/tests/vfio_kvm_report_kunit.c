@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit cases for the suites' reading of kernel reports: lines of the log as
- * the kernel prints them, fed to the parser.  Nothing is printed, so these
- * run anywhere, lockdep stays on and the kernel is not tainted.
+ * the kernel prints them, fed to the parser.  Nothing is printed: lockdep
+ * stays on and the kernel is not tainted, so they run with the suites,
+ * KUNIT_ALL_TESTS included.
  */
 #include <linux/slab.h>
 #include <kunit/test.h>
@@ -35,7 +36,10 @@ static void vkt_expect_desc(struct kunit *test, struct vkt_reports *reports,
 	KUNIT_EXPECT_STREQ(test, buf, desc);
 }
 
-/* A cycle: its kind, lock classes in order and dependency chain. */
+/*
+ * A cycle: its kind, the lock classes it is about in order, and its
+ * dependency chain; not the locks its task happens to hold.
+ */
 static void vfio_kvm_report_circular(struct kunit *test)
 {
 	static const char *const lines[] = {
@@ -51,7 +55,10 @@ static void vfio_kvm_report_circular(struct kunit *test)
 		"[   12.345678][   T72]        __mutex_lock+0xa8/0xc10",
 		"[   12.345678][   T72] -> #0 (&group->group_lock){+.+.}-{4:4}:",
 		"[   12.345678][   T72]        __lock_acquire+0x14d0/0x24e0",
+		"[   12.345678][   T72] other info that might help us debug this:",
 		"[   12.345678][   T72]  lock(&kvm->lock);",
+		"[   12.345678][   T72] 2 locks held by vkt-call/72:",
+		"[   12.345678][   T72]  #0: ffff888003c0b000 (&mock->driver_lock){+.+.}-{4:4}, at: vkt_mock_close_device+0x1c/0x60",
 	};
 	static const char *const classes[] = {
 		"&kvm->lock", "&group->group_lock",

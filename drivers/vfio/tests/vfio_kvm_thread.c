@@ -59,7 +59,8 @@ static void vkt_thread_case_end(void *arg)
 
 /**
  * vkt_thread_run() - start a thread a case waits for with a deadline
- * @test: the case; a thread it does not join is let go of when it ends
+ * @test: the case, whose end lets go of a thread it did not join; NULL
+ *        where the case is ending already (its cleanup), which must join
  * @fn: the thread's work, in this module; it should end by itself
  * @data: passed to @fn
  * @name: the thread's name
@@ -78,14 +79,16 @@ struct vkt_thread *vkt_thread_run(struct kunit *test, int (*fn)(void *data),
 	thread = kzalloc_obj(*thread, GFP_KERNEL);
 	if (!thread)
 		return ERR_PTR(-ENOMEM);
-	refcount_set(&thread->ref, 3);
+	refcount_set(&thread->ref, test ? 3 : 2);
 	init_completion(&thread->done);
 	thread->fn = fn;
 	thread->data = data;
-	ret = kunit_add_action(test, vkt_thread_case_end, thread);
-	if (ret) {
-		kfree(thread);
-		return ERR_PTR(ret);
+	if (test) {
+		ret = kunit_add_action(test, vkt_thread_case_end, thread);
+		if (ret) {
+			kfree(thread);
+			return ERR_PTR(ret);
+		}
 	}
 
 	__module_get(THIS_MODULE);
@@ -95,7 +98,7 @@ struct vkt_thread *vkt_thread_run(struct kunit *test, int (*fn)(void *data),
 		wake_up_process(task);
 	} else {
 		module_put(THIS_MODULE);
-		/* neither the thread nor a join will put theirs */
+		/* the thread's reference and the join's: neither will come */
 		thread->joined = true;
 		vkt_thread_put(thread);
 		vkt_thread_put(thread);
@@ -111,6 +114,7 @@ struct vkt_thread *vkt_thread_run(struct kunit *test, int (*fn)(void *data),
 static void vkt_thread_where(struct task_struct *task, char *where,
 			     size_t size)
 {
+#ifdef CONFIG_STACKTRACE
 	unsigned long entries[16];
 	unsigned int i, nr;
 	size_t n = 0;
@@ -123,6 +127,9 @@ static void vkt_thread_where(struct task_struct *task, char *where,
 	for (i = 0; i < nr && n < size; i++)
 		n += scnprintf(where + n, size - n, "%s%pS", i ? " < " : "",
 			       (void *)entries[i]);
+#else
+	strscpy(where, "(no stack trace: CONFIG_STACKTRACE is off)", size);
+#endif
 }
 
 /**
