@@ -14,7 +14,8 @@
 # a manifest of the boots (the kunit.py filter glob, the boot's guest log,
 # kunit.py's exit status, 124 when kunit.py stopped a hung guest; and a
 # "hung" line for a boot that was stopped before KUnit started and booted
-# again, which the verdict names but does not count), and
+# again, which the verdict names but does not count), the kernel's name in
+# expected.txt and whether lockdep was asked for (y or n), and
 # RESULTS.cases, every case of the kernel's suites as the kernel lists them
 # (kunit.action=list).
 #
@@ -237,6 +238,8 @@ class Run:
 		self.reports = []	# unaccounted kernel reports
 		self.notes = []		# boots that hung before KUnit and were redone
 		self.seen_ktap = False
+		self.kernel = None	# its name in expected.txt, if the record says
+		self.lockdep = None	# y or n: whether lockdep was asked for
 
 	def all(self):
 		return self.leaves + self.missing
@@ -444,11 +447,15 @@ def judge_boot(run, lines, glob, cases, boot, rc=0):
 
 def read_record(path):
 	"""The manifest run.sh wrote: (kunit dir, case list, boots, hung
-	boots): a hung boot is (index of the boot that redid it, glob, log)."""
+	boots, what was run): a hung boot is (index of the boot that redid
+	it, glob, log); what was run is the kernel's name in expected.txt
+	and the lockdep setting asked for ("kernel" and "lockdep" lines,
+	None in a record written before they were)."""
 	for ext in ('.json', '.boots'):
 		if path.endswith(ext):
 			path = path[:-len(ext)]
 	kdir, cases, boots, hung = None, None, [], []
+	asked = {'kernel': None, 'lockdep': None}
 	base = os.path.dirname(path + '.boots')
 	for line in open(path + '.boots'):
 		f = line.rstrip('\n').split('\t')
@@ -462,13 +469,19 @@ def read_record(path):
 				      int(f[3]) if len(f) > 3 and f[3] else 0))
 		elif f[0] == 'hung':
 			hung.append((len(boots), f[1], os.path.join(base, f[2])))
-	return kdir, cases, boots, hung
+		elif f[0] in asked and len(f) > 1 and f[1]:
+			asked[f[0]] = f[1]
+	return kdir, cases, boots, hung, asked
 
 
-def judge_record(path):
-	kdir, cases, boots, hung = read_record(path)
+def judge_record(path, lockdep=None):
+	"""@lockdep: whether the run asked for lockdep (y or n), if the
+	caller knows better than the record."""
+	kdir, cases, boots, hung, asked = read_record(path)
 	load_kunit_parser(kdir)
 	run = Run()
+	run.kernel = asked['kernel']
+	run.lockdep = lockdep or asked['lockdep']
 	if cases is None:
 		run.problems.append('no list of the kernel\'s cases (kunit.action=list): cases that never ran cannot be named')
 	for i, (glob, log, rc) in enumerate(boots):
