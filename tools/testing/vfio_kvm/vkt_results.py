@@ -21,8 +21,10 @@
 #
 #   vkt_results.py run RECORD
 #       the cases that did not pass, the cases that never ran, reports and
-#       suites that failed outside their cases; ends "N passed, N failed,
-#       N skipped"; exit 0 (all passed or skipped), 1, or 2 (no KTAP)
+#       suites that failed outside their cases, lockdep that switched
+#       itself off without a report in a run that asked for it; ends "N
+#       passed, N failed, N skipped"; exit 0 (all passed or skipped), 1,
+#       or 2 (no KTAP)
 #   vkt_results.py check EXPECTED RECORD KERNEL LOCKDEP
 #       every case against expected.txt, each failure for its reason;
 #       ends "N passed, N failed" (a check met, a check missed)
@@ -84,6 +86,15 @@ TOTALS = re.compile(r'^# \S+: pass:\d+ fail:\d+')
 QEMU_LINE = re.compile(r'^qemu-system-\S+: ')
 PANIC = re.compile(r'Kernel panic - not syncing.*|BUG: .*|Oops: .*|'
 		   r'general protection fault.*|WARNING: .*')
+# Lockdep switching itself off with no report of its own: a taint that
+# makes lock debugging unreliable (a proprietary or forced module load;
+# add_taint(..., LOCKDEP_NOW_UNRELIABLE)), lockdep out of its tables
+# (kernel/locking/lockdep.c: "BUG: MAX_LOCKDEP_CHAINS too low!" and the
+# like, each followed by the last line here; both KERN_DEBUG), or another
+# of its own limits ("INFO: trying to register non-static key.").
+LOCKDEP_OFF = re.compile(r'^(Disabling lock debugging due to kernel taint|'
+			 r'BUG: MAX_\w+ too low!|'
+			 r'turning off the locking correctness validator\.)$')
 
 kunit_parser = None
 kunit_printer_to_sink = None
@@ -355,8 +366,47 @@ def skip_reasons(lines, leaves):
 				leaf.reason = reasons.pop(0)
 
 
-def judge_boot(run, lines, glob, cases, boot, rc=0):
-	"""Add one boot's results to @run."""
+def lockdep_switched_off(lines, reports):
+	"""Where lockdep switched itself off without a report of its own,
+	before or during the cases: (index, the lines that say so, the case
+	that was running or "before the first case"), or None.  A line after
+	a kernel report is that report's doing (a lockdep report turns
+	lockdep off, an oops taints the kernel); one after the last case
+	result switched off nothing that was still to be checked."""
+	for i, line in enumerate(lines):
+		if not LOCKDEP_OFF.match(line.strip()):
+			continue
+		if any(r.index < i and not LOCKDEP_OFF.match(r.headline) for r in reports):
+			return None
+		said = [line.strip()]
+		if said[0].startswith('turning off'):
+			# what made lockdep give up is a few lines above
+			why = [l.strip() for l in lines[max(0, i - 4):i]
+			       if l.strip().startswith(('BUG: ', 'INFO: '))]
+			said[:0] = why[-1:]
+		elif i + 1 < len(lines) and lines[i + 1].strip().startswith('turning off'):
+			said.append(lines[i + 1].strip())
+		if not any(re.match(r'^ {4}# Subtest: ', l) for l in lines[:i]):
+			return i, said, 'before the first case'
+		param = None
+		for j in range(i + 1, len(lines)):
+			m = re.match(r'^( {4}| {8})(not )?ok \d+ (- )?(\S+)', lines[j])
+			if not m:
+				continue
+			if len(m.group(1)) == 8:
+				param = param or m.group(4)
+				continue
+			suite = [re.match(r'^ {4}# Subtest: (\S+)', l).group(1) for l in lines[:j]
+				 if re.match(r'^ {4}# Subtest: ', l)][-1]
+			return i, said, 'during %s.%s%s' % (suite, m.group(4),
+							  '.' + param if param else '')
+		return None
+	return None
+
+
+def judge_boot(run, lines, glob, cases, boot, rc=0, lockdep=None):
+	"""Add one boot's results to @run; @lockdep: y if the run asked for
+	lockdep, which must then have stayed on through the cases."""
 	test, errors = parse_ktap(lines)
 	S = kunit_parser.TestStatus
 	words = last_words(lines)
@@ -433,8 +483,18 @@ def judge_boot(run, lines, glob, cases, boot, rc=0):
 	crash_logs = set()
 	for _, sub in crashed:
 		crash_logs.update(l.strip() for l in sub.log)
-	for rep in find_reports(lines, boot):
-		if rep.exempt():
+	reports = find_reports(lines, boot)
+	# lockdep that switched itself off without a report checked no lock
+	# order from there on: its cases skip ("debug_locks=0"), which must
+	# not pass as a run that checked it
+	off = lockdep_switched_off(lines, reports) if lockdep == 'y' else None
+	if off:
+		run.problems.append('boot %d%s: lockdep switched itself off %s, with no lockdep report: %s; '
+				    'no lock order was checked after it' %
+				    (boot, ' (' + glob + ')' if glob else '', off[2],
+				     ', '.join('"%s"' % l for l in off[1])))
+	for rep in reports:
+		if rep.exempt() or (off and rep.index == off[0]):
 			continue
 		head = rep.headline[:60]
 		if head in claimed or rep.headline in crash_logs:
@@ -485,7 +545,7 @@ def judge_record(path, lockdep=None):
 	if cases is None:
 		run.problems.append('no list of the kernel\'s cases (kunit.action=list): cases that never ran cannot be named')
 	for i, (glob, log, rc) in enumerate(boots):
-		judge_boot(run, read_lines(log), glob, cases, i, rc)
+		judge_boot(run, read_lines(log), glob, cases, i, rc, run.lockdep)
 	for i, glob, log in hung:
 		run.notes.append('boot %d (%s) was booted twice: the first guest hung before KUnit '
 				 'started and was stopped (%s)' % (i, glob or '*', last_words(read_lines(log))))
@@ -572,7 +632,7 @@ def outcome_met(got, text, outcome, pattern):
 
 def cmd_check(expected, record, kernel, lockdep):
 	rows = load_expected(expected)
-	run = judge_record(record)
+	run = judge_record(record, lockdep)
 	met = missed = 0
 	for c in run.all():
 		want, pattern, reason = expected_for(rows, kernel, lockdep, c.name)
@@ -696,7 +756,7 @@ def cmd_soak(expected, kernel, lockdep, records):
 	order = []
 	unexpected = bad_runs = 0
 	for rec in records:
-		run = judge_record(rec)
+		run = judge_record(rec, lockdep)
 		misses = [c for c in run.all()
 			  if not meets(c, *expected_for(rows, kernel, lockdep, c.name)[:2])[0]]
 		misses += run.problems + run.reports
