@@ -131,6 +131,6 @@ for i in "${!boots[@]}"; do
 		"$qemu_rc" >> "$prefix.boots"
 done
 echo "guest logs: $prefix.boot*.log"
-python3 "$here/vkt_results.py" run "$prefix.boots"
+python3 "$here/vkt_results.py" run "$prefix.boots" "$here/expected.txt"
 exit
 }

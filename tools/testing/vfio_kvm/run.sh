@@ -276,6 +276,8 @@ fi
 run_boots "$prefix"
 python3 "$here/vkt_results.py" merge "$RESULTS" "${jsons[@]}"
 echo "results: $RESULTS, guest log: $guest_log"
-python3 "$here/vkt_results.py" run "$prefix.boots"
+# a case that fails as expected.txt expects (a known kernel bug) says so,
+# and still fails the run
+python3 "$here/vkt_results.py" run "$prefix.boots" "$here/expected.txt"
 exit
 }

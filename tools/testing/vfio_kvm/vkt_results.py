@@ -19,12 +19,15 @@
 # RESULTS.cases, every case of the kernel's suites as the kernel lists them
 # (kunit.action=list).
 #
-#   vkt_results.py run RECORD
+#   vkt_results.py run RECORD [EXPECTED]
 #       the cases that did not pass, the cases that never ran, reports and
 #       suites that failed outside their cases, lockdep that switched
 #       itself off without a report in a run that asked for it; ends "N
 #       passed, N failed, N skipped"; exit 0 (all passed or skipped), 1,
-#       or 2 (no KTAP)
+#       or 2 (no KTAP).  With EXPECTED (expected.txt) and a record that
+#       names its kernel, a case that failed as a fail line of that
+#       kernel expects says so: the known kernel bug and the patch that
+#       fixes it, or what the line says; it still fails the run
 #   vkt_results.py check EXPECTED RECORD KERNEL LOCKDEP
 #       every case against expected.txt, each failure for its reason;
 #       ends "N passed, N failed" (a check met, a check missed)
@@ -62,6 +65,10 @@ import io
 import os
 import re
 import sys
+
+# The tree this file is in: a patch that expected.txt names is printed
+# from there, as make is run.
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..'))
 
 # What printk puts before a line: its time, "[    1.234567]", and with
 # CONFIG_PRINTK_CALLER its caller, "[   T72]" (a task) or "[     C1]" (a CPU).
@@ -251,6 +258,7 @@ class Run:
 		self.seen_ktap = False
 		self.kernel = None	# its name in expected.txt, if the record says
 		self.lockdep = None	# y or n: whether lockdep was asked for
+		self.version = None	# "Linux version X" of its first boot
 
 	def all(self):
 		return self.leaves + self.missing
@@ -545,7 +553,11 @@ def judge_record(path, lockdep=None):
 	if cases is None:
 		run.problems.append('no list of the kernel\'s cases (kunit.action=list): cases that never ran cannot be named')
 	for i, (glob, log, rc) in enumerate(boots):
-		judge_boot(run, read_lines(log), glob, cases, i, rc, run.lockdep)
+		lines = read_lines(log)
+		judge_boot(run, lines, glob, cases, i, rc, run.lockdep)
+		run.version = run.version or next((l.split()[2] for l in lines
+						   if l.startswith('Linux version ')
+						   and len(l.split()) > 2), None)
 	for i, glob, log in hung:
 		run.notes.append('boot %d (%s) was booted twice: the first guest hung before KUnit '
 				 'started and was stopped (%s)' % (i, glob or '*', last_words(read_lines(log))))
@@ -570,12 +582,40 @@ def print_problems(run):
 		      (r.boot, r.where[:80], r.headline[:160]))
 
 
-def cmd_run(record):
+def known_failure(rows, run, case, expected):
+	"""What expected.txt knows of a case that failed, as make run says
+	it before the case's name: the kernel bug and the patch that fixes it
+	(a fail line with fix:), or the line's why; '' if no fail (or any)
+	line of the run's kernel expects this failure, for this reason."""
+	if rows is None or not run.kernel:
+		return ''
+	want, pattern, why = expected_for(rows, run.kernel, run.lockdep or '*', case.name)
+	where = run.version or run.kernel
+	if want == 'any':
+		return '(may fail on %s: %s) ' % (where, why)
+	if want != 'fail' or not meets(case, want, pattern)[0]:
+		return ''
+	fix = expected_fix(rows, run.kernel, run.lockdep or '*', case.name)
+	if fix:
+		patch = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(expected)), fix),
+					REPO)
+		return '(known kernel bug in %s, fixed by %s) ' % (where, patch)
+	return '(expected on %s: %s) ' % (where, why)
+
+
+def cmd_run(record, expected=None):
 	run = judge_record(record)
+	rows = load_expected(expected) if expected else None
+	known = 0
 	for c in run.leaves:
 		if c.status != 'PASS':
-			print('%-5s %s: %s' % (c.status, c.name, c.why()[:300]))
+			said = known_failure(rows, run, c, expected) if c.status == 'FAIL' else ''
+			known += bool(said)
+			print('%-5s %s%s: %s' % (c.status, said, c.name, c.why()[:300]))
 	print_problems(run)
+	if known:
+		print('NOTE  expected.txt expects %d of these failures on %s: make run fails '
+		      'all the same, make test counts them as met' % (known, run.kernel))
 	passed = sum(1 for c in run.leaves if c.status == 'PASS')
 	skipped = sum(1 for c in run.leaves if c.status == 'SKIP')
 	failed = len(run.failed()) + len(run.missing) + len(run.problems) + len(run.reports)
@@ -586,27 +626,44 @@ def cmd_run(record):
 
 
 def load_expected(path):
-	"""expected.txt: kernel lockdep case outcome [/pattern/] why."""
+	"""expected.txt: kernel lockdep case outcome [/pattern/] [fix:PATCH] why."""
 	rows = []
 	for line in open(path):
 		if line.lstrip().startswith('#') or not line.strip():
 			continue
 		f = line.split(None, 4)
 		rest = f[4] if len(f) > 4 else ''
-		pattern = None
+		pattern = fix = None
 		m = re.match(r'/(.*?)/(?:\s+|$)(.*)$', rest)
 		if m:
 			pattern, rest = re.compile(m.group(1)), m.group(2)
-		rows.append((f[0], f[1], f[2], f[3], pattern, rest.strip()))
+		m = re.match(r'fix:(\S+)(?:\s+|$)(.*)$', rest)
+		if m:
+			fix, rest = m.group(1), m.group(2)
+		rows.append((f[0], f[1], f[2], f[3], pattern, rest.strip(), fix))
 	return rows
 
 
-def expected_for(rows, kernel, lockdep, name):
-	for k, l, glob, outcome, pattern, why in rows:
+def expected_row(rows, kernel, lockdep, name):
+	"""The first line of expected.txt for a case, or None."""
+	for row in rows:
+		k, l, glob = row[:3]
 		if fnmatch.fnmatchcase(kernel, k) and fnmatch.fnmatchcase(lockdep, l) and \
 		   fnmatch.fnmatchcase(name, glob):
-			return outcome, pattern, why
-	return 'pass', None, ''
+			return row
+	return None
+
+
+def expected_for(rows, kernel, lockdep, name):
+	row = expected_row(rows, kernel, lockdep, name)
+	return row[3:6] if row else ('pass', None, '')
+
+
+def expected_fix(rows, kernel, lockdep, name):
+	"""The patch (from expected.txt's directory) that fixes the kernel
+	bug a case's line expects, or None."""
+	row = expected_row(rows, kernel, lockdep, name)
+	return row[6] if row else None
 
 
 def meets(case, outcome, pattern):
@@ -1092,8 +1149,8 @@ def cmd_coverage(src, logs):
 
 def main(argv):
 	cmd, args = (argv[0], argv[1:]) if argv else ('', [])
-	if cmd == 'run' and len(args) == 1:
-		return cmd_run(args[0])
+	if cmd == 'run' and len(args) in (1, 2):
+		return cmd_run(*args)
 	if cmd == 'check' and len(args) == 4:
 		return cmd_check(*args)
 	if cmd == 'killed' and len(args) >= 4:
