@@ -112,7 +112,10 @@ qemu_rc=
 read -ra boots <<< "$BOOTS"
 [ ${#boots[@]} -gt 0 ] || boots=("vfio_kvm*")
 rm -f "$RESULTS" "$prefix".boot*
-printf 'kunit\t%s\ncases\t%s\n' "$tree/tools/testing/kunit" "$(basename "$prefix").cases" > "$prefix.boots"
+# as run.sh's record: the kernel's name in expected.txt (the suites are
+# modules of the modules kernel) and whether lockdep was asked for
+printf 'kunit\t%s\ncases\t%s\nkernel\t%s\nlockdep\t%s\n' "$tree/tools/testing/kunit" \
+	"$(basename "$prefix").cases" "modules-$KVER" "$LOCKDEP" > "$prefix.boots"
 for i in "${!boots[@]}"; do
 	for try in 1 2; do
 		say "booting the guest for ${boots[$i]} ($((i + 1))/${#boots[@]})"
@@ -128,6 +131,6 @@ for i in "${!boots[@]}"; do
 		"$qemu_rc" >> "$prefix.boots"
 done
 echo "guest logs: $prefix.boot*.log"
-python3 "$here/vkt_results.py" run "$prefix.boots"
+python3 "$here/vkt_results.py" run "$prefix.boots" "$here/expected.txt"
 exit
 }

@@ -14,14 +14,20 @@
 # a manifest of the boots (the kunit.py filter glob, the boot's guest log,
 # kunit.py's exit status, 124 when kunit.py stopped a hung guest; and a
 # "hung" line for a boot that was stopped before KUnit started and booted
-# again, which the verdict names but does not count), and
+# again, which the verdict names but does not count), the kernel's name in
+# expected.txt and whether lockdep was asked for (y or n), and
 # RESULTS.cases, every case of the kernel's suites as the kernel lists them
 # (kunit.action=list).
 #
-#   vkt_results.py run RECORD
+#   vkt_results.py run RECORD [EXPECTED]
 #       the cases that did not pass, the cases that never ran, reports and
-#       suites that failed outside their cases; ends "N passed, N failed,
-#       N skipped"; exit 0 (all passed or skipped), 1, or 2 (no KTAP)
+#       suites that failed outside their cases, lockdep that switched
+#       itself off without a report in a run that asked for it; ends "N
+#       passed, N failed, N skipped"; exit 0 (all passed or skipped), 1,
+#       or 2 (no KTAP).  With EXPECTED (expected.txt) and a record that
+#       names its kernel, a case that failed as a fail line of that
+#       kernel expects says so: the known kernel bug and the patch that
+#       fixes it, or what the line says; it still fails the run
 #   vkt_results.py check EXPECTED RECORD KERNEL LOCKDEP
 #       every case against expected.txt, each failure for its reason;
 #       ends "N passed, N failed" (a check met, a check missed)
@@ -60,6 +66,10 @@ import os
 import re
 import sys
 
+# The tree this file is in: a patch that expected.txt names is printed
+# from there, as make is run.
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..'))
+
 # What printk puts before a line: its time, "[    1.234567]", and with
 # CONFIG_PRINTK_CALLER its caller, "[   T72]" (a task) or "[     C1]" (a CPU).
 PREFIX = re.compile(r'^(\[\s*\d+\.\d+\](\[\s*[TC]\d+\])?|\[\s*[TC]\d+\])\s?')
@@ -83,6 +93,15 @@ TOTALS = re.compile(r'^# \S+: pass:\d+ fail:\d+')
 QEMU_LINE = re.compile(r'^qemu-system-\S+: ')
 PANIC = re.compile(r'Kernel panic - not syncing.*|BUG: .*|Oops: .*|'
 		   r'general protection fault.*|WARNING: .*')
+# Lockdep switching itself off with no report of its own: a taint that
+# makes lock debugging unreliable (a proprietary or forced module load;
+# add_taint(..., LOCKDEP_NOW_UNRELIABLE)), lockdep out of its tables
+# (kernel/locking/lockdep.c: "BUG: MAX_LOCKDEP_CHAINS too low!" and the
+# like, each followed by the last line here; both KERN_DEBUG), or another
+# of its own limits ("INFO: trying to register non-static key.").
+LOCKDEP_OFF = re.compile(r'^(Disabling lock debugging due to kernel taint|'
+			 r'BUG: MAX_\w+ too low!|'
+			 r'turning off the locking correctness validator\.)$')
 
 kunit_parser = None
 kunit_printer_to_sink = None
@@ -237,6 +256,9 @@ class Run:
 		self.reports = []	# unaccounted kernel reports
 		self.notes = []		# boots that hung before KUnit and were redone
 		self.seen_ktap = False
+		self.kernel = None	# its name in expected.txt, if the record says
+		self.lockdep = None	# y or n: whether lockdep was asked for
+		self.version = None	# "Linux version X" of its first boot
 
 	def all(self):
 		return self.leaves + self.missing
@@ -352,8 +374,47 @@ def skip_reasons(lines, leaves):
 				leaf.reason = reasons.pop(0)
 
 
-def judge_boot(run, lines, glob, cases, boot, rc=0):
-	"""Add one boot's results to @run."""
+def lockdep_switched_off(lines, reports):
+	"""Where lockdep switched itself off without a report of its own,
+	before or during the cases: (index, the lines that say so, the case
+	that was running or "before the first case"), or None.  A line after
+	a kernel report is that report's doing (a lockdep report turns
+	lockdep off, an oops taints the kernel); one after the last case
+	result switched off nothing that was still to be checked."""
+	for i, line in enumerate(lines):
+		if not LOCKDEP_OFF.match(line.strip()):
+			continue
+		if any(r.index < i and not LOCKDEP_OFF.match(r.headline) for r in reports):
+			return None
+		said = [line.strip()]
+		if said[0].startswith('turning off'):
+			# what made lockdep give up is a few lines above
+			why = [l.strip() for l in lines[max(0, i - 4):i]
+			       if l.strip().startswith(('BUG: ', 'INFO: '))]
+			said[:0] = why[-1:]
+		elif i + 1 < len(lines) and lines[i + 1].strip().startswith('turning off'):
+			said.append(lines[i + 1].strip())
+		if not any(re.match(r'^ {4}# Subtest: ', l) for l in lines[:i]):
+			return i, said, 'before the first case'
+		param = None
+		for j in range(i + 1, len(lines)):
+			m = re.match(r'^( {4}| {8})(not )?ok \d+ (- )?(\S+)', lines[j])
+			if not m:
+				continue
+			if len(m.group(1)) == 8:
+				param = param or m.group(4)
+				continue
+			suite = [re.match(r'^ {4}# Subtest: (\S+)', l).group(1) for l in lines[:j]
+				 if re.match(r'^ {4}# Subtest: ', l)][-1]
+			return i, said, 'during %s.%s%s' % (suite, m.group(4),
+							  '.' + param if param else '')
+		return None
+	return None
+
+
+def judge_boot(run, lines, glob, cases, boot, rc=0, lockdep=None):
+	"""Add one boot's results to @run; @lockdep: y if the run asked for
+	lockdep, which must then have stayed on through the cases."""
 	test, errors = parse_ktap(lines)
 	S = kunit_parser.TestStatus
 	words = last_words(lines)
@@ -430,8 +491,18 @@ def judge_boot(run, lines, glob, cases, boot, rc=0):
 	crash_logs = set()
 	for _, sub in crashed:
 		crash_logs.update(l.strip() for l in sub.log)
-	for rep in find_reports(lines, boot):
-		if rep.exempt():
+	reports = find_reports(lines, boot)
+	# lockdep that switched itself off without a report checked no lock
+	# order from there on: its cases skip ("debug_locks=0"), which must
+	# not pass as a run that checked it
+	off = lockdep_switched_off(lines, reports) if lockdep == 'y' else None
+	if off:
+		run.problems.append('boot %d%s: lockdep switched itself off %s, with no lockdep report: %s; '
+				    'no lock order was checked after it' %
+				    (boot, ' (' + glob + ')' if glob else '', off[2],
+				     ', '.join('"%s"' % l for l in off[1])))
+	for rep in reports:
+		if rep.exempt() or (off and rep.index == off[0]):
 			continue
 		head = rep.headline[:60]
 		if head in claimed or rep.headline in crash_logs:
@@ -444,11 +515,15 @@ def judge_boot(run, lines, glob, cases, boot, rc=0):
 
 def read_record(path):
 	"""The manifest run.sh wrote: (kunit dir, case list, boots, hung
-	boots): a hung boot is (index of the boot that redid it, glob, log)."""
+	boots, what was run): a hung boot is (index of the boot that redid
+	it, glob, log); what was run is the kernel's name in expected.txt
+	and the lockdep setting asked for ("kernel" and "lockdep" lines,
+	None in a record written before they were)."""
 	for ext in ('.json', '.boots'):
 		if path.endswith(ext):
 			path = path[:-len(ext)]
 	kdir, cases, boots, hung = None, None, [], []
+	asked = {'kernel': None, 'lockdep': None}
 	base = os.path.dirname(path + '.boots')
 	for line in open(path + '.boots'):
 		f = line.rstrip('\n').split('\t')
@@ -462,17 +537,27 @@ def read_record(path):
 				      int(f[3]) if len(f) > 3 and f[3] else 0))
 		elif f[0] == 'hung':
 			hung.append((len(boots), f[1], os.path.join(base, f[2])))
-	return kdir, cases, boots, hung
+		elif f[0] in asked and len(f) > 1 and f[1]:
+			asked[f[0]] = f[1]
+	return kdir, cases, boots, hung, asked
 
 
-def judge_record(path):
-	kdir, cases, boots, hung = read_record(path)
+def judge_record(path, lockdep=None):
+	"""@lockdep: whether the run asked for lockdep (y or n), if the
+	caller knows better than the record."""
+	kdir, cases, boots, hung, asked = read_record(path)
 	load_kunit_parser(kdir)
 	run = Run()
+	run.kernel = asked['kernel']
+	run.lockdep = lockdep or asked['lockdep']
 	if cases is None:
 		run.problems.append('no list of the kernel\'s cases (kunit.action=list): cases that never ran cannot be named')
 	for i, (glob, log, rc) in enumerate(boots):
-		judge_boot(run, read_lines(log), glob, cases, i, rc)
+		lines = read_lines(log)
+		judge_boot(run, lines, glob, cases, i, rc, run.lockdep)
+		run.version = run.version or next((l.split()[2] for l in lines
+						   if l.startswith('Linux version ')
+						   and len(l.split()) > 2), None)
 	for i, glob, log in hung:
 		run.notes.append('boot %d (%s) was booted twice: the first guest hung before KUnit '
 				 'started and was stopped (%s)' % (i, glob or '*', last_words(read_lines(log))))
@@ -497,12 +582,40 @@ def print_problems(run):
 		      (r.boot, r.where[:80], r.headline[:160]))
 
 
-def cmd_run(record):
+def known_failure(rows, run, case, expected):
+	"""What expected.txt knows of a case that failed, as make run says
+	it before the case's name: the kernel bug and the patch that fixes it
+	(a fail line with fix:), or the line's why; '' if no fail (or any)
+	line of the run's kernel expects this failure, for this reason."""
+	if rows is None or not run.kernel:
+		return ''
+	want, pattern, why = expected_for(rows, run.kernel, run.lockdep or '*', case.name)
+	where = run.version or run.kernel
+	if want == 'any':
+		return '(may fail on %s: %s) ' % (where, why)
+	if want != 'fail' or not meets(case, want, pattern)[0]:
+		return ''
+	fix = expected_fix(rows, run.kernel, run.lockdep or '*', case.name)
+	if fix:
+		patch = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(expected)), fix),
+					REPO)
+		return '(known kernel bug in %s, fixed by %s) ' % (where, patch)
+	return '(expected on %s: %s) ' % (where, why)
+
+
+def cmd_run(record, expected=None):
 	run = judge_record(record)
+	rows = load_expected(expected) if expected else None
+	known = 0
 	for c in run.leaves:
 		if c.status != 'PASS':
-			print('%-5s %s: %s' % (c.status, c.name, c.why()[:300]))
+			said = known_failure(rows, run, c, expected) if c.status == 'FAIL' else ''
+			known += bool(said)
+			print('%-5s %s%s: %s' % (c.status, said, c.name, c.why()[:300]))
 	print_problems(run)
+	if known:
+		print('NOTE  expected.txt expects %d of these failures on %s: make run fails '
+		      'all the same, make test counts them as met' % (known, run.kernel))
 	passed = sum(1 for c in run.leaves if c.status == 'PASS')
 	skipped = sum(1 for c in run.leaves if c.status == 'SKIP')
 	failed = len(run.failed()) + len(run.missing) + len(run.problems) + len(run.reports)
@@ -513,27 +626,44 @@ def cmd_run(record):
 
 
 def load_expected(path):
-	"""expected.txt: kernel lockdep case outcome [/pattern/] why."""
+	"""expected.txt: kernel lockdep case outcome [/pattern/] [fix:PATCH] why."""
 	rows = []
 	for line in open(path):
 		if line.lstrip().startswith('#') or not line.strip():
 			continue
 		f = line.split(None, 4)
 		rest = f[4] if len(f) > 4 else ''
-		pattern = None
+		pattern = fix = None
 		m = re.match(r'/(.*?)/(?:\s+|$)(.*)$', rest)
 		if m:
 			pattern, rest = re.compile(m.group(1)), m.group(2)
-		rows.append((f[0], f[1], f[2], f[3], pattern, rest.strip()))
+		m = re.match(r'fix:(\S+)(?:\s+|$)(.*)$', rest)
+		if m:
+			fix, rest = m.group(1), m.group(2)
+		rows.append((f[0], f[1], f[2], f[3], pattern, rest.strip(), fix))
 	return rows
 
 
-def expected_for(rows, kernel, lockdep, name):
-	for k, l, glob, outcome, pattern, why in rows:
+def expected_row(rows, kernel, lockdep, name):
+	"""The first line of expected.txt for a case, or None."""
+	for row in rows:
+		k, l, glob = row[:3]
 		if fnmatch.fnmatchcase(kernel, k) and fnmatch.fnmatchcase(lockdep, l) and \
 		   fnmatch.fnmatchcase(name, glob):
-			return outcome, pattern, why
-	return 'pass', None, ''
+			return row
+	return None
+
+
+def expected_for(rows, kernel, lockdep, name):
+	row = expected_row(rows, kernel, lockdep, name)
+	return row[3:6] if row else ('pass', None, '')
+
+
+def expected_fix(rows, kernel, lockdep, name):
+	"""The patch (from expected.txt's directory) that fixes the kernel
+	bug a case's line expects, or None."""
+	row = expected_row(rows, kernel, lockdep, name)
+	return row[6] if row else None
 
 
 def meets(case, outcome, pattern):
@@ -559,7 +689,7 @@ def outcome_met(got, text, outcome, pattern):
 
 def cmd_check(expected, record, kernel, lockdep):
 	rows = load_expected(expected)
-	run = judge_record(record)
+	run = judge_record(record, lockdep)
 	met = missed = 0
 	for c in run.all():
 		want, pattern, reason = expected_for(rows, kernel, lockdep, c.name)
@@ -683,7 +813,7 @@ def cmd_soak(expected, kernel, lockdep, records):
 	order = []
 	unexpected = bad_runs = 0
 	for rec in records:
-		run = judge_record(rec)
+		run = judge_record(rec, lockdep)
 		misses = [c for c in run.all()
 			  if not meets(c, *expected_for(rows, kernel, lockdep, c.name)[:2])[0]]
 		misses += run.problems + run.reports
@@ -1019,8 +1149,8 @@ def cmd_coverage(src, logs):
 
 def main(argv):
 	cmd, args = (argv[0], argv[1:]) if argv else ('', [])
-	if cmd == 'run' and len(args) == 1:
-		return cmd_run(args[0])
+	if cmd == 'run' and len(args) in (1, 2):
+		return cmd_run(*args)
 	if cmd == 'check' and len(args) == 4:
 		return cmd_check(*args)
 	if cmd == 'killed' and len(args) >= 4:

@@ -9,6 +9,7 @@
 #	REGEX			a line the judge must print
 #	!REGEX			a line it must not print
 #
+# And every patch expected.txt names (fix:) must exist.
 # Prints a line per fixture and ends with "N passed, N failed".  Needs
 # kunit.py's parser: VKT_KUNIT_DIR=<kernel tree>/tools/testing/kunit.
 
@@ -69,6 +70,16 @@ def main():
 		else:
 			passed += 1
 			print('ok   %s' % name)
+	# every patch that expected.txt names as a known bug's fix is there
+	expected = os.path.join(here, 'expected.txt')
+	gone = sorted({r[6] for r in vkt_results.load_expected(expected)
+		       if r[6] and not os.path.isfile(os.path.join(here, r[6]))})
+	if gone:
+		failed += 1
+		print('FAIL expected.txt: fix: names no such patch: %s' % ', '.join(gone))
+	else:
+		passed += 1
+		print('ok   expected.txt: every fix: names a patch')
 	print('%d passed, %d failed' % (passed, failed))
 	return 1 if failed else 0
 
