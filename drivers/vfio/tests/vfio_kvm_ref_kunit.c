@@ -258,6 +258,155 @@ static void vfio_kvm_ref_none_after_release(struct kunit *test)
 }
 
 /*
+ * Two VFIO files on one kvm-vfio device, as VMMs mix them: two groups, two
+ * device files, or one of each.
+ */
+struct vkt_pair {
+	enum vkt_path a, b;
+};
+
+static const struct vkt_pair vkt_pairs[] = {
+	{ VKT_PATH_GROUP, VKT_PATH_GROUP },
+	{ VKT_PATH_CDEV, VKT_PATH_CDEV },
+	{ VKT_PATH_GROUP, VKT_PATH_CDEV },
+};
+
+static void vkt_pair_desc(const struct vkt_pair *pair, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s-%s", vkt_path_name(pair->a),
+		 vkt_path_name(pair->b));
+}
+
+KUNIT_ARRAY_PARAM(vkt_pairs, vkt_pairs, vkt_pair_desc);
+
+/*
+ * A device of the lock_kvm mock on @path, and the file KVM is told of for
+ * it: its group, or a device file that is bound later.
+ */
+static struct vkt_dev *vkt_pair_dev(struct vkt_env *env, enum vkt_path path,
+				    struct file **file)
+{
+	struct vkt_dev *dev = vkt_dev_create(env, path,
+					     vkt_mock_find("lock_kvm"), NULL);
+
+	dev->mock->lock_mode = VKT_LOCK_POLL;
+	if (path == VKT_PATH_GROUP) {
+		*file = dev->group;
+	} else {
+		*file = vkt_dev_cdev_open(dev);
+		KUNIT_ASSERT_FALSE_MSG(env->test, IS_ERR(*file),
+				       "opening the device's cdev: %ld",
+				       PTR_ERR(*file));
+	}
+	return dev;
+}
+
+/*
+ * The first open of @dev through @file, as KVM was told of it: the device
+ * fd the group gives, or @file bound.  Returns the file to close.
+ */
+static struct file *vkt_pair_open(struct kunit *test, struct vkt_dev *dev,
+				  struct file *file, unsigned int base)
+{
+	dev->mock->min_users = base + 1;
+	if (dev->path == VKT_PATH_GROUP)
+		return vkt_ref_open(test, dev, base);
+	KUNIT_ASSERT_EQ_MSG(test, vkt_dev_cdev_bind(dev, file), 0,
+			    "binding the device file KVM was told of");
+	return file;
+}
+
+/*
+ * kvm_vfio_release() tells every file of the kvm-vfio device that the VM is
+ * gone: the device open keeps its VM until its own last close, and the
+ * first open through the other file gets no VM.
+ */
+static void vfio_kvm_ref_release_every_file(struct kunit *test)
+{
+	const struct vkt_pair *pair = test->param_value;
+	struct file *fa, *fb, *open_a, *open_b;
+	struct vkt_dev *a, *b;
+	struct vkt_env *env;
+	struct vkt_vm *vm;
+	unsigned int base;
+
+	vkt_skip_unless_path(test, pair->a);
+	vkt_skip_unless_path(test, pair->b);
+	env = vkt_env_create(test);
+	a = vkt_pair_dev(env, pair->a, &fa);
+	b = vkt_pair_dev(env, pair->b, &fb);
+	vm = vkt_vm_create(env);
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, fa), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, fb), 0);
+	base = vkt_vm_users(vm);
+
+	a->mock->expect_kvm = true;
+	open_a = vkt_pair_open(test, a, fa, base);
+	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(a), vm->kvm,
+				"device->kvm of the first file's device, opened before the release");
+	VKT_ASSERT_VFIO_HOLDS_REF(test, vm, base);
+
+	vkt_vm_release_kvfio(vm);
+	/* the kvm-vfio device held a reference of its own */
+	a->mock->min_users = base;
+	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(a), vm->kvm,
+				"device->kvm of the open device after KVM released the kvm-vfio device");
+
+	open_b = vkt_pair_open(test, b, fb, base - 1);
+	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(b),
+			      "device->kvm at the first open through the second %s file after KVM released the kvm-vfio device: KVM did not tell every file",
+			      vkt_path_name(b->path));
+	VKT_EXPECT_USERS(test, vm, base,
+			 "with the first device open and the second opened after the release");
+	vkt_dev_close(b, open_b);
+	vkt_dev_close(a, open_a);
+	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(a),
+			      "device->kvm after the open device's last close");
+	VKT_EXPECT_USERS(test, vm, base - 1,
+			 "after both devices' last close");
+}
+
+/*
+ * KVM_DEV_VFIO_FILE_DEL of one file leaves the others to the VM: the first
+ * open through the deleted file gets no VM, through the other it does.
+ */
+static void vfio_kvm_ref_file_del_one(struct kunit *test)
+{
+	const struct vkt_pair *pair = test->param_value;
+	struct file *fa, *fb, *open_a, *open_b;
+	struct vkt_dev *a, *b;
+	struct vkt_env *env;
+	struct vkt_vm *vm;
+	unsigned int base;
+
+	vkt_skip_unless_path(test, pair->a);
+	vkt_skip_unless_path(test, pair->b);
+	env = vkt_env_create(test);
+	a = vkt_pair_dev(env, pair->a, &fa);
+	b = vkt_pair_dev(env, pair->b, &fb);
+	vm = vkt_vm_create(env);
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, fa), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, fb), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_del_file(vm, fa), 0);
+	base = vkt_vm_users(vm);
+
+	open_a = vkt_pair_open(test, a, fa, base);
+	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(a),
+			      "device->kvm at the first open through the %s file deleted from the VM (KVM_DEV_VFIO_FILE_DEL)",
+			      vkt_path_name(a->path));
+	b->mock->expect_kvm = true;
+	open_b = vkt_pair_open(test, b, fb, base);
+	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(b), vm->kvm,
+				"device->kvm at the first open through the other %s file, still the VM's after the first was deleted",
+				vkt_path_name(b->path));
+	VKT_EXPECT_USERS(test, vm, base + 1,
+			 "with both devices open, one of them without the VM");
+	vkt_dev_close(b, open_b);
+	vkt_dev_close(a, open_a);
+	VKT_EXPECT_USERS(test, vm, base, "after both devices' last close");
+}
+
+/*
  * open_device fails: VFIO gives back the reference it took for it and the
  * device stays closed, so the next open calls open_device again.
  */
@@ -584,6 +733,8 @@ static struct kunit_case vfio_kvm_ref_cases[] = {
 	KUNIT_CASE_PARAM(vfio_kvm_ref_kept_after_kvfio_release, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_kept_after_file_del, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_group_moved, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_ref_release_every_file, vkt_pairs_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_ref_file_del_one, vkt_pairs_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_no_vm, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_none_after_release, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_open_fails, vkt_paths_gen_params),
