@@ -10,6 +10,7 @@
  */
 #include <linux/debug_locks.h>
 #include <linux/jiffies.h>
+#include <linux/panic.h>
 #include "vfio_kvm_report.h"
 #include "vfio_kvm_thread.h"
 
@@ -26,6 +27,18 @@ static const struct vkt_param vkt_kvm_lockers[] = {
 };
 
 KUNIT_ARRAY_PARAM(vkt_lockers, vkt_kvm_lockers, vkt_param_desc);
+
+/* The kernel's taint flags, bit by bit: the mask itself is not exported. */
+static unsigned long vkt_taint_mask(void)
+{
+	unsigned long mask = 0;
+	unsigned int flag;
+
+	for (flag = 0; flag < TAINT_FLAGS_COUNT; flag++)
+		if (test_taint(flag))
+			mask |= BIT(flag);
+	return mask;
+}
 
 /*
  * Open with a VM attached, release the kvm-vfio device while the device is
@@ -55,7 +68,8 @@ static void vkt_lock_order(struct kunit *test, const char *mock)
 			   "lockdep is off (CONFIG_PROVE_LOCKING=n): nothing observes the lock order");
 	if (!debug_locks)
 		kunit_skip(test,
-			   "lockdep already reported in this boot (debug_locks=0) and no longer observes");
+			   "lockdep no longer observes in this boot (debug_locks=0, taint mask 0x%lx): a lockdep report, a taint that makes lock debugging unreliable, or lockdep out of its tables switched it off",
+			   vkt_taint_mask());
 
 	env = vkt_env_create(test);
 	dev = vkt_dev_create(env, path, b, NULL);
@@ -95,8 +109,8 @@ static void vkt_lock_order(struct kunit *test, const char *mock)
 		VKT_EXPECT_NO_REPORT(test, reports, what);
 	else
 		KUNIT_EXPECT_TRUE_MSG(test, debug_locks,
-				      "lockdep turned itself off (debug_locks=0) with no report in the log: %s",
-				      what);
+				      "lockdep turned itself off (debug_locks=0, taint mask 0x%lx) with no report in the log: %s",
+				      vkt_taint_mask(), what);
 	/* said once, not again by the case's watch */
 	vkt_reports_forget(reports);
 }
