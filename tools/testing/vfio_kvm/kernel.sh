@@ -182,7 +182,7 @@ vkt_stage_suite() {
 		'kunit_reports_test-y := vfio_kvm_report_selftest.o' >> "$stage/Makefile"
 	cp "$VKT_DIR/compat/fake-vm/vfio_kvm_fake_vm.c" "$stage/"
 	echo 'vfio_kvm_kunit-y += vfio_kvm_fake_vm.o' >> "$stage/Makefile"
-	patch -d "$stage" -p4 -F0 -s < "$VKT_DIR/compat/fake-vm/suite.patch" ||
+	patch -d "$stage" -p4 -F0 -s --no-backup-if-mismatch < "$VKT_DIR/compat/fake-vm/suite.patch" ||
 		fail_setup "compat/fake-vm/suite.patch does not apply to the suites: regenerate it"
 	if [ "$slab_obj" = y ]; then
 		cp "$VKT_DIR/compat/slab-obj.h" "$stage/vkt_slab_obj.h"
@@ -194,7 +194,7 @@ vkt_stage_suite() {
 	cp "$compat/vfio_kvm_compat.h" "$compat/vfio_kvm_compat.c" "$stage/"
 	printf '%s\n' 'vfio_kvm_kunit-y += vfio_kvm_compat.o' \
 		'ccflags-y += -include $(srctree)/$(src)/vfio_kvm_compat.h' >> "$stage/Makefile"
-	patch -d "$stage" -p4 -F0 -s < "$compat/suite.patch" ||
+	patch -d "$stage" -p4 -F0 -s --no-backup-if-mismatch < "$compat/suite.patch" ||
 		fail_setup "$compat/suite.patch does not apply to the suites: regenerate it"
 }
 

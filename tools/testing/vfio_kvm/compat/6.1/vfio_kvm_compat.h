@@ -8,7 +8,8 @@
  *
  * 6.1 has no kunit_vm_mmap(), no device cdev path, no
  * KUNIT_FAIL_AND_ABORT(), no deferred actions (kunit_add_action()), no
- * case attributes, and names the kvm-vfio attributes after groups; it runs
+ * kunit_kstrdup(), no case attributes, and names the kvm-vfio attributes
+ * after groups; it runs
  * a module's suites before the module's sysfs kobject exists, and its KTAP
  * does not say why a parameter was skipped.
  */
@@ -66,6 +67,18 @@ struct vfio_device_bind_iommufd {
 	__u32 out_devid;
 };
 #define VFIO_DEVICE_BIND_IOMMUFD	_IO(VFIO_TYPE, VFIO_BASE + 18)
+
+/* No kunit_kstrdup() before 6.6. */
+static inline char *kunit_kstrdup(struct kunit *test, const char *str,
+				  gfp_t gfp)
+{
+	size_t len = strlen(str) + 1;
+	char *copy = kunit_kmalloc(test, len, gfp);
+
+	if (copy)
+		memcpy(copy, str, len);
+	return copy;
+}
 
 /* No case attributes before 6.6: a slow case is an ordinary one. */
 #define KUNIT_CASE_PARAM_ATTR(test_name, gen_params, attributes)	\
