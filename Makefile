@@ -9,7 +9,8 @@
 #                expected outcomes (matrix.txt)
 #   make matrix  every line of the matrix, the gate's and the rest
 #   make test-7.3  the matrix's lines of Linux 7.3 (Debian trixie-backports)
-#   make test-fixes  module-check with the proposed vendor-module fix
+#   make test-fixes  module-check with the project's vendor-module patch
+#                (a demonstration: KVM reverted that approach once)
 #   make mutants the revert and the mutants of the fix against plain 6.12
 #                (a mutant of the cdev fix against 6.12 with that fix)
 #   make soak    boot one kernel SOAK times (30), the outcome of each case
@@ -17,7 +18,8 @@
 #   make module-check  the suites as modules, loaded and unloaded 21 times
 #   make quick   the edit loop: rebuild only the suites' module and run it
 #                in module-check's kernel (KVER=7.3; BOOTS=, as make run)
-#   make series  the suites as a patch series against a pristine 7.3 tree
+#   make series  the cdev fix (a mail of its own, to vfio) and the suites
+#                (a series that names it as its base) against a pristine 7.3 tree
 #                (KVER=, KSRC=), signed off by git's user.name/user.email,
 #                with the checks upstream makes (series/report.txt)
 #   make module  out-of-tree build of the modules against KDIR (Kbuild)
