@@ -308,12 +308,35 @@ static struct vkt_dev *vkt_pair_dev(struct vkt_env *env, enum vkt_path path,
 static struct file *vkt_pair_open(struct kunit *test, struct vkt_dev *dev,
 				  struct file *file, unsigned int base)
 {
-	dev->mock->min_users = base + 1;
 	if (dev->path == VKT_PATH_GROUP)
 		return vkt_ref_open(test, dev, base);
+	dev->mock->min_users = base + 1;
 	KUNIT_ASSERT_EQ_MSG(test, vkt_dev_cdev_bind(dev, file), 0,
 			    "binding the device file KVM was told of");
 	return file;
+}
+
+/*
+ * The case's pair of devices, @a and @b, each with the file KVM is told of,
+ * both added to one new VM, which is returned.
+ */
+static struct vkt_vm *vkt_pair_setup(struct kunit *test,
+				     struct vkt_dev **a, struct file **fa,
+				     struct vkt_dev **b, struct file **fb)
+{
+	const struct vkt_pair *pair = test->param_value;
+	struct vkt_env *env;
+	struct vkt_vm *vm;
+
+	vkt_skip_unless_path(test, pair->a);
+	vkt_skip_unless_path(test, pair->b);
+	env = vkt_env_create(test);
+	*a = vkt_pair_dev(env, pair->a, fa);
+	*b = vkt_pair_dev(env, pair->b, fb);
+	vm = vkt_vm_create(env);
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, *fa), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, *fb), 0);
+	return vm;
 }
 
 /*
@@ -323,21 +346,12 @@ static struct file *vkt_pair_open(struct kunit *test, struct vkt_dev *dev,
  */
 static void vfio_kvm_ref_release_every_file(struct kunit *test)
 {
-	const struct vkt_pair *pair = test->param_value;
 	struct file *fa, *fb, *open_a, *open_b;
 	struct vkt_dev *a, *b;
-	struct vkt_env *env;
 	struct vkt_vm *vm;
 	unsigned int base;
 
-	vkt_skip_unless_path(test, pair->a);
-	vkt_skip_unless_path(test, pair->b);
-	env = vkt_env_create(test);
-	a = vkt_pair_dev(env, pair->a, &fa);
-	b = vkt_pair_dev(env, pair->b, &fb);
-	vm = vkt_vm_create(env);
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, fa), 0);
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, fb), 0);
+	vm = vkt_pair_setup(test, &a, &fa, &b, &fb);
 	base = vkt_vm_users(vm);
 
 	a->mock->expect_kvm = true;
@@ -372,21 +386,12 @@ static void vfio_kvm_ref_release_every_file(struct kunit *test)
  */
 static void vfio_kvm_ref_file_del_one(struct kunit *test)
 {
-	const struct vkt_pair *pair = test->param_value;
 	struct file *fa, *fb, *open_a, *open_b;
 	struct vkt_dev *a, *b;
-	struct vkt_env *env;
 	struct vkt_vm *vm;
 	unsigned int base;
 
-	vkt_skip_unless_path(test, pair->a);
-	vkt_skip_unless_path(test, pair->b);
-	env = vkt_env_create(test);
-	a = vkt_pair_dev(env, pair->a, &fa);
-	b = vkt_pair_dev(env, pair->b, &fb);
-	vm = vkt_vm_create(env);
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, fa), 0);
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, fb), 0);
+	vm = vkt_pair_setup(test, &a, &fa, &b, &fb);
 	KUNIT_ASSERT_EQ(test, vkt_vm_del_file(vm, fa), 0);
 	base = vkt_vm_users(vm);
 

@@ -589,13 +589,15 @@ def known_failure(rows, run, case, expected):
 	line of the run's kernel expects this failure, for this reason."""
 	if rows is None or not run.kernel:
 		return ''
-	want, pattern, why = expected_for(rows, run.kernel, run.lockdep or '*', case.name)
+	row = expected_row(rows, run.kernel, run.lockdep or '*', case.name)
+	if row is None:
+		return ''
+	want, pattern, why, fix = row[3:7]
 	where = run.version or run.kernel
 	if want == 'any':
 		return '(may fail on %s: %s) ' % (where, why)
 	if want != 'fail' or not meets(case, want, pattern)[0]:
 		return ''
-	fix = expected_fix(rows, run.kernel, run.lockdep or '*', case.name)
 	if fix:
 		patch = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(expected)), fix),
 					REPO)
@@ -657,13 +659,6 @@ def expected_row(rows, kernel, lockdep, name):
 def expected_for(rows, kernel, lockdep, name):
 	row = expected_row(rows, kernel, lockdep, name)
 	return row[3:6] if row else ('pass', None, '')
-
-
-def expected_fix(rows, kernel, lockdep, name):
-	"""The patch (from expected.txt's directory) that fixes the kernel
-	bug a case's line expects, or None."""
-	row = expected_row(rows, kernel, lockdep, name)
-	return row[6] if row else None
 
 
 def meets(case, outcome, pattern):
