@@ -2,13 +2,14 @@
 /*
  * How the vfio <-> kvm suites call into VFIO and KVM: every call that can
  * wait for a VFIO or KVM lock has a deadline, ioctl arguments live in user
- * memory of the case's mm, and fds are installed in the files table that
- * KUnit's kthreads share.
+ * memory of the case's mm, and an fd an ioctl takes is installed for that
+ * ioctl only, in the files table KUnit's kthreads share.
  */
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/kthread.h>
 #include <linux/mount.h>
+#include <linux/security.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include "vfio_kvm_thread.h"
@@ -22,10 +23,11 @@
  * A case on a kernel that deadlocks must fail, not hang: KUnit cannot stop
  * a case blocked in mutex_lock(), and then never ends.  So the calls that
  * can wait for a VFIO or KVM lock run in a kthread that acts for the case
- * (its mm for ioctl arguments; fds live in the files table all kthreads
- * share), and the case waits VKT_CALL_TIMEOUT seconds for it.  The threads
- * a case starts itself (the race, the release side of the interleaving, the
- * teardown) call directly: whoever waits for them has a deadline.
+ * (its mm for ioctl arguments; the fds an ioctl takes are in the files
+ * table all kthreads share), and the case waits VKT_CALL_TIMEOUT seconds
+ * for it.  The threads a case starts itself (the race, the release side of
+ * the interleaving, the teardown) call directly: whoever waits for them
+ * has a deadline.
  */
 #define VKT_CALL_TIMEOUT	30
 
@@ -77,16 +79,22 @@ long vkt_call(struct vkt_env *env, const char *what, const struct vkt_call *c)
 }
 
 /*
- * An ioctl on a file the case holds, as vfs_ioctl() would make it: the
- * kernel exports no way to run one on a struct file.  The one call of
- * f_op->unlocked_ioctl in the suites; it skips security_file_ioctl(),
- * for which a test has no policy to apply.
+ * An ioctl on a file the case holds, as the ioctl() syscall makes it: the
+ * LSM hook, then the file's handler (vfs_ioctl() is not exported).  None
+ * of the suites' commands is one of the generic ones do_vfs_ioctl()
+ * handles itself.
  */
 long vkt_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	long ret;
+
+	ret = security_file_ioctl(file, cmd, arg);
+	if (ret)
+		return ret;
 	if (!file->f_op->unlocked_ioctl)
 		return -ENOTTY;
-	return file->f_op->unlocked_ioctl(file, cmd, arg);
+	ret = file->f_op->unlocked_ioctl(file, cmd, arg);
+	return ret == -ENOIOCTLCMD ? -ENOTTY : ret;
 }
 
 static long vkt_call_ioctl(struct vkt_call *call)
@@ -138,17 +146,6 @@ int vkt_install(struct file *file)
 	if (fd >= 0)
 		fd_install(fd, get_file(file));
 	return fd;
-}
-
-void vkt_close_installed(struct vkt_env *env, const char *what, int *fd,
-			 struct file **file)
-{
-	if (*fd >= 0)
-		close_fd(*fd);
-	if (*file)
-		vkt_fput(env, what, *file);	/* the last reference */
-	*fd = -1;
-	*file = NULL;
 }
 
 /* Turn an fd a kernel ioctl installed into a file only we hold. */

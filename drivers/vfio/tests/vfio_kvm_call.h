@@ -34,8 +34,6 @@ long vkt_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 void vkt_fput(struct vkt_env *env, const char *what, struct file *file);
 
 int vkt_install(struct file *file);
-void vkt_close_installed(struct vkt_env *env, const char *what, int *fd,
-			 struct file **file);
 struct file *vkt_take_fd(int fd);
 void __user *vkt_uarg(struct vkt_env *env);
 

@@ -4,6 +4,7 @@
  * mock driver, registered with VFIO as emulated-IOMMU devices and opened
  * through the real group or device cdev ioctls.
  */
+#include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/platform_device.h>
@@ -122,6 +123,7 @@ static void vkt_dev_open_group(struct vkt_dev *dev)
 	struct iommu_group *iommu_group;
 	char path[32];
 	long ret;
+	int fd;
 
 	iommu_group = iommu_group_get(&dev->pdev->dev);
 	KUNIT_ASSERT_NOT_NULL(test, iommu_group);
@@ -131,18 +133,18 @@ static void vkt_dev_open_group(struct vkt_dev *dev)
 	dev->group = vkt_open_node(dev->env, path);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->group), "open %s: %ld", path,
 			       PTR_ERR(dev->group));
-	dev->group_fd = vkt_install(dev->group);
-	KUNIT_ASSERT_GE(test, dev->group_fd, 0);
 
 	dev->container = vkt_open_node(dev->env, "vfio/vfio");
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->container),
 			       "open vfio/vfio: %ld", PTR_ERR(dev->container));
-	dev->container_fd = vkt_install(dev->container);
-	KUNIT_ASSERT_GE(test, dev->container_fd, 0);
 
-	KUNIT_ASSERT_EQ(test, put_user(dev->container_fd, (int __user *)uarg), 0);
-	ret = vkt_ioctl(dev->env, "VFIO_GROUP_SET_CONTAINER", dev->group,
-			VFIO_GROUP_SET_CONTAINER, (unsigned long)uarg);
+	fd = vkt_install(dev->container);
+	KUNIT_ASSERT_GE(test, fd, 0);
+	ret = put_user(fd, (int __user *)uarg);
+	if (!ret)
+		ret = vkt_ioctl(dev->env, "VFIO_GROUP_SET_CONTAINER", dev->group,
+				VFIO_GROUP_SET_CONTAINER, (unsigned long)uarg);
+	close_fd(fd);
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "VFIO_GROUP_SET_CONTAINER: %ld", ret);
 	ret = vkt_ioctl(dev->env, "VFIO_SET_IOMMU", dev->container,
 			VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
@@ -157,8 +159,6 @@ static void vkt_dev_open_iommufd(struct vkt_dev *dev)
 	dev->iommufd = vkt_open_node(dev->env, "iommu");
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->iommufd), "open iommu: %ld",
 			       PTR_ERR(dev->iommufd));
-	dev->iommufd_fd = vkt_install(dev->iommufd);
-	KUNIT_ASSERT_GE(test, dev->iommufd_fd, 0);
 }
 
 struct vkt_dev *vkt_dev_create(struct vkt_env *env, enum vkt_path path,
@@ -176,9 +176,6 @@ struct vkt_dev *vkt_dev_create(struct vkt_env *env, enum vkt_path path,
 	dev = &env->devs[env->nr_devs++];
 	dev->env = env;
 	dev->path = path;
-	dev->group_fd = -1;
-	dev->container_fd = -1;
-	dev->iommufd_fd = -1;
 
 	pdev = platform_device_register_simple(VKT_DRV_NAME, PLATFORM_DEVID_AUTO,
 					       NULL, 0);
@@ -244,16 +241,20 @@ static long vkt_call_bind(struct vkt_call *call)
 int vkt_dev_cdev_bind(struct vkt_dev *dev, struct file *file)
 {
 	struct vkt_call call = { .fn = vkt_call_bind, .file = file };
-	int ret;
+	int fd, ret;
 
 	/* a group-path device being bound on purpose: it gets one now */
 	if (!dev->iommufd)
 		vkt_dev_open_iommufd(dev);
 	call.arg = (unsigned long)vkt_uarg(dev->env);
-	call.cmd = dev->iommufd_fd;
+	fd = vkt_install(dev->iommufd);
+	if (fd < 0)
+		return fd;
+	call.cmd = fd;
 	ret = vkt_call(dev->env,
 		       "VFIO_DEVICE_BIND_IOMMUFD (the device's open: open_device under VFIO's locks)",
 		       &call);
+	close_fd(fd);
 	if (!ret)
 		dev->bound = file;
 	vkt_dev_report(dev);
@@ -348,12 +349,12 @@ void vkt_dev_destroy(struct vkt_dev *dev)
 {
 	struct vkt_env *env = dev->env;
 
-	vkt_close_installed(env, "closing the group", &dev->group_fd,
-			    &dev->group);
-	vkt_close_installed(env, "closing the container", &dev->container_fd,
-			    &dev->container);
-	vkt_close_installed(env, "closing the iommufd", &dev->iommufd_fd,
-			    &dev->iommufd);
+	if (dev->group)
+		vkt_fput(env, "closing the group", dev->group);
+	if (dev->container)
+		vkt_fput(env, "closing the container", dev->container);
+	if (dev->iommufd)
+		vkt_fput(env, "closing the iommufd", dev->iommufd);
 	if (dev->registered)
 		vfio_unregister_group_dev(&dev->mock->vdev);
 	if (dev->mock)

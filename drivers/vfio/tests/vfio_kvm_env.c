@@ -6,9 +6,10 @@
  * group, container and device ioctls of /dev/vfio, and /dev/kvm, the VM and
  * the kvm-vfio device ioctls.  The device nodes come from a private devtmpfs
  * mount (/dev is not mounted when built-in suites run), ioctl arguments live
- * in user memory of the case's mm, and fds are installed in the files table
- * that KUnit's kthreads share.  Everything is torn down, in an order VFIO
- * and KVM accept, by one KUnit resource when the case ends.
+ * in user memory of the case's mm, and an ioctl that takes an fd gets one
+ * for that ioctl only, in the files table KUnit's kthreads share.
+ * Everything is torn down, in an order VFIO and KVM accept, by one KUnit
+ * resource when the case ends.
  *
  * This file holds the environment itself; the calls with a deadline are in
  * vfio_kvm_call.c, the mock devices in vfio_kvm_dev.c, the VMs in
@@ -160,6 +161,8 @@ struct vkt_env *vkt_env_create(struct kunit *test)
 	devtmpfs = get_fs_type("devtmpfs");
 	KUNIT_ASSERT_NOT_NULL_MSG(test, devtmpfs, "no devtmpfs");
 	env->devtmpfs = vfs_kern_mount(devtmpfs, 0, "devtmpfs", NULL);
+	/* get_fs_type()'s reference, as put_filesystem() (not exported) */
+	module_put(devtmpfs->owner);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(env->devtmpfs),
 			       "mount devtmpfs: %ld", PTR_ERR(env->devtmpfs));
 

@@ -41,11 +41,8 @@ struct vkt_dev {
 	struct platform_device *pdev;
 	enum vkt_path path;
 	struct file *container;
-	int container_fd;
 	struct file *group;
-	int group_fd;
 	struct file *iommufd;
-	int iommufd_fd;
 	struct vkt_vm *attached;	/* cdev: the VM each open adds */
 	struct file *bound;		/* cdev: the file bound last */
 	bool registered;
@@ -54,11 +51,11 @@ struct vkt_dev {
 /* A VM created through /dev/kvm, and its kvm-vfio device. */
 struct vkt_vm {
 	struct vkt_env *env;
+	/* the VM as VFIO hands it to drivers, once a case has seen it */
 	struct kvm *kvm;
-	int vm_fd;
 	struct file *vm_file;
 	struct file *kvfio;
-	struct dentry *debugfs;
+	struct dentry *debugfs;		/* its directory, kvm/<pid>-<fd> */
 };
 
 /* A case parameter: a mock, opened through a path. */
@@ -137,10 +134,5 @@ int vkt_vm_create_kvfio(struct vkt_vm *vm);
 void vkt_vm_release_kvfio(struct vkt_vm *vm);
 void vkt_vm_close(struct vkt_vm *vm);
 int vkt_vm_destroyed(struct vkt_vm *vm);
-struct module *vkt_vm_vendor_module(struct vkt_vm *vm);
-unsigned int vkt_module_refcount(struct module *mod);
-unsigned int vkt_kvm_refs(struct kvm *kvm);
-unsigned int vkt_vm_users(struct vkt_vm *vm);
-void vkt_vm_put_leaked(struct vkt_vm *vm, unsigned int n);
 
 #endif /* _VFIO_KVM_ENV_H */

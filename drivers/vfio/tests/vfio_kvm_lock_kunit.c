@@ -60,7 +60,6 @@ static void vkt_lock_order(struct kunit *test, const char *mock)
 	struct vkt_dev *dev;
 	struct vkt_vm *vm;
 	struct file *file;
-	unsigned int base;
 
 	vkt_skip_unless_path(test, path);
 	if (!IS_ENABLED(CONFIG_PROVE_LOCKING))
@@ -76,8 +75,6 @@ static void vkt_lock_order(struct kunit *test, const char *mock)
 	dev->mock->lock_mode = VKT_LOCK_BLOCK;
 	vm = vkt_vm_create(env);
 	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
-	base = vkt_vm_users(vm);
-	dev->mock->min_users = base + 1;
 
 	file = vkt_dev_open(dev);
 	if (b->open_error)
@@ -97,8 +94,6 @@ static void vkt_lock_order(struct kunit *test, const char *mock)
 			    b->name);
 
 	vkt_vm_release_kvfio(vm);
-	/* the kvm-vfio device held a reference, which is gone */
-	dev->mock->min_users = base;
 	if (!IS_ERR(file))
 		vkt_dev_close(dev, file);
 

@@ -5,7 +5,8 @@
  * Each mock behaves in open_device/close_device like a real driver that uses
  * the KVM pointer VFIO hands it, and each checks the driver contract VFIO
  * owes it: from open_device to close_device, device->kvm is one pointer,
- * set when a VM was attached at open, and backed by a reference.
+ * set when a VM was attached at open (that it is backed by a reference is
+ * for the cases to see: the VM outlives everything else that holds it).
  */
 #ifndef _VFIO_KVM_MOCK_H
 #define _VFIO_KVM_MOCK_H
@@ -62,7 +63,6 @@ struct vkt_mock {
 	atomic_t kvm_lock_waiting;
 	struct vkt_gate *gate;
 	bool expect_kvm;		/* a VM is attached at the next open */
-	unsigned int min_users;		/* users_count floor while device->kvm */
 
 	/* what the mock saw */
 	struct kvm *open_kvm;		/* device->kvm at the last open_device */

@@ -4,6 +4,7 @@
  * each with a real kvm-vfio device.
  */
 #include <linux/dcache.h>
+#include <linux/debugfs.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/module.h>
@@ -22,43 +23,63 @@ MODULE_PARM_DESC(kvm,
 
 static struct vkt_vm *vkt_vm_alloc(struct vkt_env *env)
 {
-	struct vkt_vm *vm;
-
 	KUNIT_ASSERT_LT(env->test, env->nr_vms, VKT_MAX_VMS);
-	vm = &env->vms[env->nr_vms++];
-	vm->env = env;
-	vm->vm_fd = -1;
-	return vm;
+	env->vms[env->nr_vms].env = env;
+	return &env->vms[env->nr_vms++];
+}
+
+/* KVM_CREATE_VM, noting who made it: KVM names its debugfs directory so. */
+static long vkt_call_create_vm(struct vkt_call *call)
+{
+	*(pid_t *)call->data = task_pid_nr(current);
+	return vkt_file_ioctl(call->file, KVM_CREATE_VM, 0);
+}
+
+/*
+ * The VM's debugfs directory, kvm/<pid>-<fd> of the task that created it,
+ * which kvm_destroy_vm() removes: the one sign of a VM's destruction that
+ * KVM shows outside of it.  NULL when there is none (no CONFIG_DEBUG_FS).
+ */
+static struct dentry *vkt_vm_lookup_debugfs(pid_t pid, int fd)
+{
+	struct dentry *kvm_dir, *dir;
+	char name[32];
+
+	kvm_dir = debugfs_lookup("kvm", NULL);
+	if (IS_ERR_OR_NULL(kvm_dir))
+		return NULL;
+	snprintf(name, sizeof(name), "%d-%d", pid, fd);
+	dir = debugfs_lookup(name, kvm_dir);
+	dput(kvm_dir);
+	return IS_ERR(dir) ? NULL : dir;
 }
 
 /* A VM from /dev/kvm, or why there is none. */
 static long vkt_vm_open(struct vkt_env *env, struct vkt_vm *vm)
 {
+	struct vkt_call call = { .fn = vkt_call_create_vm };
 	struct file *kvm_dev;
+	pid_t pid = 0;
 	int fd;
 
 	kvm_dev = vkt_open_node(env, "kvm");
 	if (IS_ERR(kvm_dev))
 		return PTR_ERR(kvm_dev);
-	fd = vkt_ioctl(env, "KVM_CREATE_VM", kvm_dev, KVM_CREATE_VM, 0);
+	call.file = kvm_dev;
+	call.data = &pid;
+	fd = vkt_call(env, "KVM_CREATE_VM", &call);
 	vkt_fput(env, "closing /dev/kvm", kvm_dev);
 	if (fd < 0)
 		return fd;
 
-	/* Keep the fd number: KVM names the VM's debugfs dir after it. */
-	vm->vm_fd = fd;
-	vm->vm_file = fget(fd);
-	if (!vm->vm_file)
-		return -EBADF;
-	/*
-	 * The two reads of KVM's private state: nothing exported maps a VM
-	 * fd to its struct kvm (VFIO gets it from kvm-vfio), and the VM's
-	 * debugfs directory, which kvm_destroy_vm() removes, is the one
-	 * sign of its destruction a case can hold on to.
-	 */
-	vm->kvm = vm->vm_file->private_data;
-	if (!IS_ERR_OR_NULL(vm->kvm->debugfs_dentry))
-		vm->debugfs = dget(vm->kvm->debugfs_dentry);
+	/* the directory is named after the fd: look it up while it is ours */
+	vm->debugfs = vkt_vm_lookup_debugfs(pid, fd);
+	vm->vm_file = vkt_take_fd(fd);
+	if (IS_ERR(vm->vm_file)) {
+		fd = PTR_ERR(vm->vm_file);
+		vm->vm_file = NULL;
+		return fd;
+	}
 	return 0;
 }
 
@@ -91,8 +112,6 @@ struct vkt_vm *vkt_vm_create(struct vkt_env *env)
 	ret = vkt_vm_create_kvfio(vm);
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0,
 			    "KVM_CREATE_DEVICE(KVM_DEV_TYPE_VFIO): %ld", ret);
-	kunit_info(test, "KVM: a VM from /dev/kvm, users_count %u",
-		   vkt_vm_users(vm));
 	return vm;
 }
 
@@ -222,43 +241,9 @@ void vkt_vm_release_kvfio(struct vkt_vm *vm)
 /* Close the VM fd. */
 void vkt_vm_close(struct vkt_vm *vm)
 {
-	vkt_close_installed(vm->env, "closing the VM fd", &vm->vm_fd,
-			    &vm->vm_file);
-}
-
-/*
- * The references that keep a VM alive, as the kernel counts them: the count
- * the reference cases judge, read here and nowhere else.  VFIO holds a VM
- * by kvm_get_kvm_safe() and kvm->users_count counts it.  The rework queued
- * for 7.4 ("KVM/vfio: Use file-based reference counting") makes VFIO hold
- * a reference to the VM's file instead: there, this reads that file's
- * count, and the cases stay as they are.
- */
-unsigned int vkt_kvm_refs(struct kvm *kvm)
-{
-	return refcount_read(&kvm->users_count);
-}
-
-unsigned int vkt_vm_users(struct vkt_vm *vm)
-{
-	return vkt_kvm_refs(vm->kvm);
-}
-
-/*
- * Give back @n references to @vm that VFIO took and lost (a kernel bug the
- * case has just reported), so that closing the VM destroys it as on a
- * working kernel: a leaked VM would keep KVM's modules from unloading and
- * fail the cases after this one.  With each VM reference VFIO took one on
- * the module of kvm_put_kvm() (symbol_get() in vfio_device_get_kvm_safe(),
- * put by vfio_device_put_kvm()), lost with it: given back too, or kvm
- * could not be unloaded after the run.  The counterpart of vkt_kvm_refs().
- */
-void vkt_vm_put_leaked(struct vkt_vm *vm, unsigned int n)
-{
-	while (n--) {
-		kvm_put_kvm(vm->kvm);
-		symbol_put(kvm_put_kvm);
-	}
+	if (vm->vm_file)
+		vkt_fput(vm->env, "closing the VM fd", vm->vm_file);
+	vm->vm_file = NULL;
 }
 
 /*
@@ -271,29 +256,6 @@ int vkt_vm_destroyed(struct vkt_vm *vm)
 	if (!vm->debugfs)
 		return -ENOENT;
 	return d_unhashed(vm->debugfs) || d_really_is_negative(vm->debugfs);
-}
-
-/*
- * The module whose code the VM's destruction calls, as KVM names it: the
- * owner of the VM file's operations (kvm_init() gives the vendor module,
- * kvm_amd or kvm_intel, or on arm64 KVM itself).  NULL when it is built in,
- * or when no module can be unloaded.
- */
-struct module *vkt_vm_vendor_module(struct vkt_vm *vm)
-{
-	if (!IS_ENABLED(CONFIG_MODULE_UNLOAD) || !vm->vm_file)
-		return NULL;
-	return vm->vm_file->f_op->owner;
-}
-
-/* The references that keep @mod from being unloaded. */
-unsigned int vkt_module_refcount(struct module *mod)
-{
-#ifdef CONFIG_MODULE_UNLOAD
-	return module_refcount(mod);
-#else
-	return 0;
-#endif
 }
 
 void vkt_vm_destroy(struct vkt_vm *vm)

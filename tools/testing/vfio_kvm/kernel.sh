@@ -168,8 +168,8 @@ vkt_has_slab_obj() {
 }
 
 # The suites' directory as a tree gets it, in $2: the in-tree files, the
-# overlay's fake VMs (compat/fake-vm: the dying-VM case, and guests without
-# /dev/kvm), and for an older kernel its adapter (a header included before
+# overlay's reads of KVM's internals (compat/kvm-internals: fake VMs, the
+# counts, the vendor-module case), and for an older kernel its adapter (a header included before
 # each file, its code, and a patch for what a header cannot change); $3=y:
 # the tree lacks kzalloc_obj().
 vkt_stage_suite() {
@@ -180,10 +180,10 @@ vkt_stage_suite() {
 	cat "$VKT_DIR/compat/report-selftest/Kconfig" >> "$stage/Kconfig"
 	printf '%s\n' 'obj-$(CONFIG_KUNIT_REPORTS_TEST) += kunit_reports_test.o' \
 		'kunit_reports_test-y := vfio_kvm_report_selftest.o' >> "$stage/Makefile"
-	cp "$VKT_DIR/compat/fake-vm/vfio_kvm_fake_vm.c" "$stage/"
-	echo 'vfio_kvm_kunit-y += vfio_kvm_fake_vm.o' >> "$stage/Makefile"
-	patch -d "$stage" -p4 -F0 -s --no-backup-if-mismatch < "$VKT_DIR/compat/fake-vm/suite.patch" ||
-		fail_setup "compat/fake-vm/suite.patch does not apply to the suites: regenerate it"
+	cp "$VKT_DIR/compat/kvm-internals/vfio_kvm_internals.c" "$stage/"
+	echo 'vfio_kvm_kunit-y += vfio_kvm_internals.o' >> "$stage/Makefile"
+	patch -d "$stage" -p4 -F0 -s --no-backup-if-mismatch < "$VKT_DIR/compat/kvm-internals/suite.patch" ||
+		fail_setup "compat/kvm-internals/suite.patch does not apply to the suites: regenerate it"
 	if [ "$slab_obj" = y ]; then
 		cp "$VKT_DIR/compat/slab-obj.h" "$stage/vkt_slab_obj.h"
 		echo 'ccflags-y += -include $(srctree)/$(src)/vkt_slab_obj.h' >> "$stage/Makefile"

@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Fake VMs, for the overlay only: a zeroed struct kvm with a real kvm->lock
- * and users_count, on which the suite calls VFIO exactly as virt/kvm/vfio.c
- * does.  They serve what a real VM cannot be driven into, a VM whose
- * users_count already dropped to 0 (vfio_kvm_ref_dying_vm), and guests
- * without /dev/kvm (vfio_kvm_kunit.kvm=auto or fake).
+ * What the runner's overlay reads of KVM's internals, and the suites
+ * proposed upstream do not: the struct kvm behind a VM file, its
+ * users_count, the vendor module that owns its file, the references a
+ * leaking kernel lost.  suite.patch beside this file hooks it in.
  *
- * Not part of the suites proposed upstream: a fabricated struct kvm reaches
- * into KVM's lifetime rules, and there the cases that need a VM skip
- * without /dev/kvm.  suite.patch beside this file hooks it in.
+ * Fake VMs: a zeroed struct kvm with a real kvm->lock and users_count, on
+ * which the suite calls VFIO exactly as virt/kvm/vfio.c does.  They serve
+ * what a real VM cannot be driven into, a VM whose users_count already
+ * dropped to 0 (vfio_kvm_ref_dying_vm), and guests without /dev/kvm
+ * (vfio_kvm_kunit.kvm=auto or fake).
+ *
+ * Counts: where a rule of the suites cannot tell a kernel from a mutant
+ * (a group that holds its VM while attached keeps every VM alive exactly as
+ * long as the rules say), the overlay checks kvm->users_count as well.
  */
 #include <linux/file.h>
+#include <linux/module.h>
 #include <linux/kvm_host.h>
 #include <linux/vfio.h>
 
@@ -122,4 +128,57 @@ void vkt_fake_vm_destroy(struct vkt_vm *vm)
 	 */
 	if (refcount_read(&vm->kvm->users_count) == vm->fake_base)
 		kvfree(vm->kvm);
+}
+
+/* ---- counts ------------------------------------------------------------- */
+
+unsigned int vkt_vm_users(struct vkt_vm *vm)
+{
+	return refcount_read(&vm->kvm->users_count);
+}
+
+/*
+ * Give back the references to @vm that VFIO took and lost (a kernel bug a
+ * case has just reported), so that the VM is destroyed as on a working
+ * kernel: a leaked VM would keep KVM's modules from unloading.  With each
+ * VM reference VFIO took one on the module of kvm_put_kvm() (symbol_get()
+ * in vfio_device_get_kvm_safe()), lost with it: given back too.
+ */
+void vkt_vm_put_leaked(struct kunit *test, struct vkt_vm *vm)
+{
+	unsigned int n;
+
+	if (!vm->kvm || vm->fake || vkt_vm_destroyed(vm) != 0)
+		return;
+	n = vkt_vm_users(vm);
+	kunit_info(test,
+		   "giving back the %u KVM reference(s) VFIO leaked, so that the VM is destroyed",
+		   n);
+	while (n--) {
+		kvm_put_kvm(vm->kvm);
+		symbol_put(kvm_put_kvm);
+	}
+}
+
+/*
+ * The module whose code the VM's destruction calls, as KVM names it: the
+ * owner of the VM file's operations (kvm_init() gives the vendor module,
+ * kvm_amd or kvm_intel, or on arm64 KVM itself).  NULL when it is built in,
+ * or when no module can be unloaded.
+ */
+struct module *vkt_vm_vendor_module(struct vkt_vm *vm)
+{
+	if (!IS_ENABLED(CONFIG_MODULE_UNLOAD) || !vm->vm_file)
+		return NULL;
+	return vm->vm_file->f_op->owner;
+}
+
+/* The references that keep @mod from being unloaded. */
+unsigned int vkt_module_refcount(struct module *mod)
+{
+#ifdef CONFIG_MODULE_UNLOAD
+	return module_refcount(mod);
+#else
+	return 0;
+#endif
 }
