@@ -64,6 +64,8 @@ struct vkt_param {
 	const struct vkt_mock_behaviour *b;
 };
 
+#define VKT_MOCK(path, mock)	{ VKT_PATH_##path, &vkt_mock_##mock }
+
 void vkt_param_desc(const struct vkt_param *param, char *desc);
 void vkt_path_desc(const enum vkt_path *path, char *desc);
 

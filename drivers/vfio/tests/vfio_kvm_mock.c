@@ -27,38 +27,29 @@ module_param(kvm_lock_poll_ms, uint, 0644);
 MODULE_PARM_DESC(kvm_lock_poll_ms,
 		 "ms a mock polls for kvm->lock, while its holder makes no progress, before it reports a deadlock");
 
-const struct vkt_mock_behaviour vkt_mock_behaviours[VKT_NR_MOCKS] = {
-	{
-		.name = "lock_kvm",
-		.models = "vfio_ap: guests_lock, then kvm->lock",
-		.flags = VKT_MOCK_OWN_LOCK | VKT_MOCK_LOCK_KVM,
-	}, {
-		.name = "get_then_lock_kvm",
-		.models = "vfio-pci zdev: kzdev_lock, kvm_get_kvm(), then kvm->lock",
-		.flags = VKT_MOCK_OWN_LOCK | VKT_MOCK_GET_KVM | VKT_MOCK_LOCK_KVM,
-	}, {
-		.name = "use_kvm_unlocked",
-		.models = "kvmgt: uses device->kvm without kvm->lock",
-		.flags = VKT_MOCK_USE_KVM,
-	}, {
-		.name = "ignore_kvm",
-		.models = "a driver that never looks at KVM",
-	}, {
-		.name = "fail_open",
-		.models = "a driver whose open_device fails",
-		.open_error = -EIO,
-	},
+const struct vkt_mock_behaviour vkt_mock_lock_kvm = {
+	.name = "lock_kvm",
+	.models = "vfio_ap: guests_lock, then kvm->lock",
+	.flags = VKT_MOCK_OWN_LOCK | VKT_MOCK_LOCK_KVM,
 };
 
-const struct vkt_mock_behaviour *vkt_mock_find(const char *name)
-{
-	unsigned int i;
+const struct vkt_mock_behaviour vkt_mock_get_then_lock_kvm = {
+	.name = "get_then_lock_kvm",
+	.models = "vfio-pci zdev: kzdev_lock, kvm_get_kvm(), then kvm->lock",
+	.flags = VKT_MOCK_OWN_LOCK | VKT_MOCK_GET_KVM | VKT_MOCK_LOCK_KVM,
+};
 
-	for (i = 0; i < ARRAY_SIZE(vkt_mock_behaviours); i++)
-		if (!strcmp(vkt_mock_behaviours[i].name, name))
-			return &vkt_mock_behaviours[i];
-	return NULL;
-}
+const struct vkt_mock_behaviour vkt_mock_use_kvm_unlocked = {
+	.name = "use_kvm_unlocked",
+	.models = "kvmgt: uses device->kvm without kvm->lock",
+	.flags = VKT_MOCK_USE_KVM,
+};
+
+const struct vkt_mock_behaviour vkt_mock_fail_open = {
+	.name = "fail_open",
+	.models = "a driver whose open_device fails",
+	.open_error = -EIO,
+};
 
 void vkt_mock_init(struct vkt_mock *mock, const struct vkt_mock_behaviour *b)
 {
@@ -97,8 +88,8 @@ static unsigned int vkt_mock_holder_progress(struct vkt_mock *m)
  * longer without any deadlock.  When it gives up, the lock is held by
  * someone who waits for a lock VFIO holds around this callback.
  */
-static bool vkt_mock_lock_kvm(struct vkt_mock *m, struct kvm *kvm,
-			      const char *where)
+static bool vkt_mock_take_kvm_lock(struct vkt_mock *m, struct kvm *kvm,
+				   const char *where)
 {
 	unsigned long start = jiffies, deadline;
 	unsigned int progress, now;
@@ -169,7 +160,7 @@ static int vkt_mock_open_device(struct vfio_device *vdev)
 	}
 
 	if (kvm && (flags & VKT_MOCK_LOCK_KVM)) {
-		if (vkt_mock_lock_kvm(m, kvm, "open_device")) {
+		if (vkt_mock_take_kvm_lock(m, kvm, "open_device")) {
 			/* what vfio_ap does here: look at the guest */
 			READ_ONCE(kvm->created_vcpus);
 			mutex_unlock(&kvm->lock);
@@ -209,7 +200,7 @@ static void vkt_mock_close_device(struct vfio_device *vdev)
 		mutex_lock(&m->driver_lock);
 
 	if (kvm && (flags & VKT_MOCK_LOCK_KVM)) {
-		if (vkt_mock_lock_kvm(m, kvm, "close_device")) {
+		if (vkt_mock_take_kvm_lock(m, kvm, "close_device")) {
 			READ_ONCE(kvm->created_vcpus);
 			mutex_unlock(&kvm->lock);
 		}

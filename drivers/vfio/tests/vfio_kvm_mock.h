@@ -27,8 +27,10 @@ struct vkt_mock_behaviour {
 	int open_error;		/* open_device fails with this */
 };
 
-#define VKT_NR_MOCKS	5
-extern const struct vkt_mock_behaviour vkt_mock_behaviours[VKT_NR_MOCKS];
+extern const struct vkt_mock_behaviour vkt_mock_lock_kvm;
+extern const struct vkt_mock_behaviour vkt_mock_get_then_lock_kvm;
+extern const struct vkt_mock_behaviour vkt_mock_use_kvm_unlocked;
+extern const struct vkt_mock_behaviour vkt_mock_fail_open;
 
 /* How a mock takes kvm->lock. */
 enum vkt_lock_mode {
@@ -85,6 +87,5 @@ static inline struct vkt_mock *to_vkt_mock(struct vfio_device *vdev)
 extern const struct vfio_device_ops vkt_mock_ops;
 
 void vkt_mock_init(struct vkt_mock *m, const struct vkt_mock_behaviour *b);
-const struct vkt_mock_behaviour *vkt_mock_find(const char *name);
 
 #endif /* _VFIO_KVM_MOCK_H */

@@ -223,12 +223,12 @@ static int vkt_race_attacher(void *data)
 	return 0;
 }
 
-#define VKT_MOCK(path, i)	{ VKT_PATH_##path, &vkt_mock_behaviours[i] }
-
 /* The mocks that use KVM, on both paths. */
 static const struct vkt_param vkt_kvm_users[] = {
-	VKT_MOCK(GROUP, 0), VKT_MOCK(GROUP, 1), VKT_MOCK(GROUP, 2),
-	VKT_MOCK(CDEV, 0), VKT_MOCK(CDEV, 1), VKT_MOCK(CDEV, 2),
+	VKT_MOCK(GROUP, lock_kvm), VKT_MOCK(GROUP, get_then_lock_kvm),
+	VKT_MOCK(GROUP, use_kvm_unlocked),
+	VKT_MOCK(CDEV, lock_kvm), VKT_MOCK(CDEV, get_then_lock_kvm),
+	VKT_MOCK(CDEV, use_kvm_unlocked),
 };
 
 KUNIT_ARRAY_PARAM(vkt_kvm_users, vkt_kvm_users, vkt_param_desc);

@@ -27,12 +27,12 @@
 VKT_PATH_PARAMS();
 
 /* A device of @mock, opened through the case's path. */
-static struct vkt_dev *vkt_ref_dev(struct vkt_env *env, const char *mock,
+static struct vkt_dev *vkt_ref_dev(struct vkt_env *env,
+				   const struct vkt_mock_behaviour *mock,
 				   void *dev_set_id)
 {
 	enum vkt_path path = *(const enum vkt_path *)env->test->param_value;
-	struct vkt_dev *dev = vkt_dev_create(env, path, vkt_mock_find(mock),
-					     dev_set_id);
+	struct vkt_dev *dev = vkt_dev_create(env, path, mock, dev_set_id);
 
 	dev->mock->lock_mode = VKT_LOCK_POLL;
 	return dev;
@@ -115,7 +115,7 @@ static void vkt_ref_expect_destroyed(struct kunit *test, struct vkt_vm *vm,
 static void vfio_kvm_ref_open_holds_one(struct kunit *test)
 {
 	struct vkt_env *env = vkt_env_create(test);
-	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *f1, *f2;
 
@@ -147,7 +147,7 @@ static void vfio_kvm_ref_open_holds_one(struct kunit *test)
 static void vfio_kvm_ref_last_close_drops(struct kunit *test)
 {
 	struct vkt_env *env = vkt_env_create(test);
-	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 
 	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
@@ -165,7 +165,7 @@ static void vfio_kvm_ref_last_close_drops(struct kunit *test)
 static void vkt_ref_dropped_while_open(struct kunit *test, bool release)
 {
 	struct vkt_env *env = vkt_env_create(test);
-	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *file;
 
@@ -208,7 +208,7 @@ static void vfio_kvm_ref_kept_after_file_del(struct kunit *test)
 static void vfio_kvm_ref_group_moved(struct kunit *test)
 {
 	struct vkt_env *env = vkt_env_create(test);
-	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm1 = vkt_ref_vm(env);
 	struct vkt_vm *vm2 = vkt_ref_vm(env);
 	struct kvm *first;
@@ -262,7 +262,7 @@ static void vkt_ref_expect_no_vm(struct kunit *test, struct vkt_dev *dev,
 static void vfio_kvm_ref_no_vm(struct kunit *test)
 {
 	struct vkt_env *env = vkt_env_create(test);
-	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 
 	vkt_ref_expect_no_vm(test, dev, "of a group no VM was attached to");
@@ -277,7 +277,7 @@ static void vfio_kvm_ref_no_vm(struct kunit *test)
 static void vfio_kvm_ref_none_after_release(struct kunit *test)
 {
 	struct vkt_env *env = vkt_env_create(test);
-	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 
 	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
@@ -317,7 +317,7 @@ static struct vkt_dev *vkt_pair_dev(struct vkt_env *env, enum vkt_path path,
 				    struct file **file)
 {
 	struct vkt_dev *dev = vkt_dev_create(env, path,
-					     vkt_mock_find("lock_kvm"), NULL);
+					     &vkt_mock_lock_kvm, NULL);
 
 	dev->mock->lock_mode = VKT_LOCK_POLL;
 	if (path == VKT_PATH_GROUP) {
@@ -440,7 +440,7 @@ static void vfio_kvm_ref_file_del_one(struct kunit *test)
 static void vfio_kvm_ref_open_fails(struct kunit *test)
 {
 	struct vkt_env *env = vkt_env_create(test);
-	struct vkt_dev *dev = vkt_ref_dev(env, "fail_open", NULL);
+	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_fail_open, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	unsigned int attempt;
 	struct file *file;
@@ -469,8 +469,8 @@ static void vfio_kvm_ref_dev_set_shared(struct kunit *test)
 {
 	static int dev_set_id;
 	struct vkt_env *env = vkt_env_create(test);
-	struct vkt_dev *a = vkt_ref_dev(env, "lock_kvm", &dev_set_id);
-	struct vkt_dev *b = vkt_ref_dev(env, "lock_kvm", &dev_set_id);
+	struct vkt_dev *a = vkt_ref_dev(env, &vkt_mock_lock_kvm, &dev_set_id);
+	struct vkt_dev *b = vkt_ref_dev(env, &vkt_mock_lock_kvm, &dev_set_id);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *fa, *fb;
 
@@ -503,7 +503,7 @@ static void vfio_kvm_ref_dev_set_shared(struct kunit *test)
 static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
 {
 	struct vkt_env *env = vkt_env_create(test);
-	struct vkt_dev *dev = vkt_ref_dev(env, "lock_kvm", NULL);
+	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *file;
 
@@ -536,7 +536,7 @@ static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
 	bool attached = *(const bool *)test->param_value;
 	struct vkt_env *env = vkt_env_create(test);
 	struct vkt_dev *dev = vkt_dev_create(env, VKT_PATH_CDEV,
-					     vkt_mock_find("lock_kvm"), NULL);
+					     &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *first, *second;
 
@@ -570,7 +570,7 @@ static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
  */
 static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 {
-	const struct vkt_mock_behaviour *b = vkt_mock_find("lock_kvm");
+	const struct vkt_mock_behaviour *b = &vkt_mock_lock_kvm;
 	struct vkt_env *env = vkt_env_create(test);
 	struct vkt_dev *grouped = vkt_dev_create(env, VKT_PATH_GROUP, b, NULL);
 	struct vkt_dev *bound = vkt_dev_create(env, VKT_PATH_CDEV, b, NULL);
