@@ -21,8 +21,8 @@
 # of the fix alone and of the whole onto the pristine tree, checkpatch
 # --strict per patch, kernel-doc of the suites' files, each patch built on
 # its own with W=1, sparse (C=2) over the suites, and kunit.py in the
-# patched tree with its stock x86_64 QEMU config (SERIES_KUNIT=n skips
-# that build: a cold kernel).  SERIES_ALLTESTS=y also runs kunit.py run
+# patched tree exactly as the KernelCI job of series/kernelci-jobs.yaml
+# runs it (SERIES_KUNIT=n skips that build: a cold kernel).  SERIES_ALLTESTS=y also runs kunit.py run
 # --alltests under UML (a cold all-tests kernel, about 1,500 files), where
 # nothing of the series is built: KUnit's all-tests config has neither
 # VFIO nor KVM.
@@ -40,6 +40,8 @@ OUT=${OUT:-$repo/series}
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
 JOBS=${JOBS:-$(nproc)}
 SERIES_KUNIT=${SERIES_KUNIT:-y}
+# the in-tree cases, each parameter one: lock 10, ref 29, race 6, report 4
+SERIES_CASES=49
 SERIES_ALLTESTS=${SERIES_ALLTESTS:-n}
 
 t0=$(date +%s)
@@ -284,30 +286,26 @@ else
 	check "sparse (C=2)" fail "$sp_real reports in the series' files (${sp_log##*/})"
 fi
 
-# kunit.py in the patched tree: the stock x86_64 QEMU config, only the
-# series; the CPU model and a real VM asked for on the command line
+# kunit.py in the patched tree, as the KernelCI job of
+# series/kernelci-jobs.yaml runs it: kunit.jinja2's three steps with the
+# job's args (here with a build directory of the cache and ccache, which
+# change nothing that is built or run)
 if [ "$SERIES_KUNIT" = y ]; then
-	# as a KernelCI KUnit job runs kunit.py (config, build, exec --json),
-	# on the suites' .kunitconfig: the job the cover letter asks for
 	kunit_log="$OUT/kunit.log"
-	kunit=(python3 tools/testing/kunit/kunit.py)
-	kargs=(--arch=x86_64 --build_dir="$build")
-	say "kunit.py config, build, exec --json on drivers/vfio/tests (a cold kernel: minutes)"
-	# (build needs the kunitconfig too: without it, kunit.py rebuilds
-	# with its default one, where VFIO and KVM are off and the suites
-	# are not even built)
+	job_args=$(sed -n 's/^ *args: //p' "$here/series/kernelci-jobs.yaml")
+	[ -n "$job_args" ] || fail_setup "series/kernelci-jobs.yaml names no args"
+	local_args="--build_dir=$build --make_options='CC=ccache gcc'"
+	say "kunit.py config, build, exec as the KernelCI job: $job_args (a cold kernel: minutes)"
 	rm -f "$OUT/kunit.json"
 	(cd "$git_tree" &&
-	 "${kunit[@]}" config "${kargs[@]}" --kunitconfig=drivers/vfio/tests &&
-	 "${kunit[@]}" build "${kargs[@]}" --kunitconfig=drivers/vfio/tests \
-		--make_options=CC="ccache gcc" --jobs="$JOBS" &&
-	 "${kunit[@]}" exec "${kargs[@]}" --timeout=1800 \
-		--qemu_args='-cpu max -smp 2' --kernel_args=vfio_kvm_kunit.kvm=real \
-		--json="$OUT/kunit.json") > "$kunit_log" 2>&1 || true
+	 eval "python3 tools/testing/kunit/kunit.py config $job_args --arch=x86_64 $local_args" &&
+	 eval "python3 tools/testing/kunit/kunit.py build --jobs=$JOBS $job_args --arch=x86_64 $local_args" &&
+	 eval "python3 tools/testing/kunit/kunit.py exec --json=$OUT/kunit.json $job_args --arch=x86_64 $local_args") \
+		> "$kunit_log" 2>&1 || true
 	# the verdict is the suites' own results, not kunit.py's exit status:
-	# every vfio_kvm case present, none failed
-	verdict=$(python3 "$here/series/kunit_verdict.py" "$OUT/kunit.json" vfio_kvm 55)
-	check "kunit.py config/build/exec" "${verdict%% *}" "${verdict#* } (${kunit_log##*/})"
+	# every in-tree case present, none failed, none skipped
+	verdict=$(python3 "$here/series/kunit_verdict.py" "$OUT/kunit.json" vfio_kvm "$SERIES_CASES")
+	check "kunit.py config/build/exec (KernelCI job)" "${verdict%% *}" "${verdict#* } (${kunit_log##*/})"
 
 fi
 # kunit.py run --alltests (KUnit's all_tests.config, UML) still builds

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """The series report's kunit.py verdict must be able to say no: a run
-without the suites, with a failed case, or with cases missing."""
+without the suites, with a failed or skipped case, or with cases missing."""
 
 import json
 import os
@@ -34,8 +34,10 @@ def verdict(tree, want):
 
 FIXTURES = [
     # (what, results, cases expected, verdict)
-    ('every case passed or skipped',
-     {'vfio_kvm_lock': {'a': 'PASS', 'b': 'SKIP'}}, 2, 'ok'),
+    ('every case passed',
+     {'vfio_kvm_lock': {'a': 'PASS', 'b': 'PASS'}}, 2, 'ok'),
+    ('one of ours skipped (no VM, say)',
+     {'vfio_kvm_lock': {'a': 'PASS', 'b': 'SKIP'}}, 2, 'fail'),
     ('all tests passed, but none of them ours',
      {'kunit-example-test': {'a': 'PASS'}}, 2, 'fail'),
     ('one of ours failed',
