@@ -8,14 +8,46 @@
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/kthread.h>
+#include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/security.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
-#include "vfio_kvm_thread.h"
 
 #include "vfio_kvm_call.h"
-#include "vfio_kvm_env.h"
+#include "vfio_kvm_env.h"	/* struct vkt_env: the case's mm and threads */
+#include "vfio_kvm_thread.h"
+
+/* ---- the suite is wedged once a thread missed its deadline --------------- */
+
+static atomic_t vkt_wedge = ATOMIC_INIT(0);
+static char vkt_wedge_why[160];
+
+bool vkt_wedged(void)
+{
+	return atomic_read(&vkt_wedge);
+}
+
+/*
+ * A thread stuck in VFIO or KVM still runs this module's code and uses
+ * what the case allocated, and a device that points at a destroyed VM
+ * cannot be closed: leak all of it, and pin the module.
+ */
+void vkt_set_wedged(const char *why)
+{
+	if (atomic_cmpxchg(&vkt_wedge, 0, 1))
+		return;
+	strscpy(vkt_wedge_why, why, sizeof(vkt_wedge_why));
+	__module_get(THIS_MODULE);
+}
+
+void vkt_skip_if_wedged(struct kunit *test)
+{
+	if (vkt_wedged())
+		kunit_skip(test,
+			   "an earlier case left VFIO or KVM in a state it cannot undo (%s): locks may be held forever, or memory freed under a driver",
+			   vkt_wedge_why);
+}
 
 /* ---- every call of a case into VFIO or KVM has a deadline ----------------- */
 

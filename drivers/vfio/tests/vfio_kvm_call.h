@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Inside the test environment of the vfio <-> kvm suites: the calls into
- * VFIO and KVM with a deadline (vfio_kvm_call.c), and what the
- * environment's files share.  The suites use vfio_kvm_env.h.
+ * How the vfio <-> kvm suites call into VFIO and KVM (vfio_kvm_call.c):
+ * every call that can wait for a VFIO or KVM lock has a deadline, and a
+ * thread that misses it wedges the suite.  The layer above the thread and
+ * report helpers, below the VMs (vfio_kvm_vm.c) and the devices
+ * (vfio_kvm_dev.c).
  */
 #ifndef _VFIO_KVM_CALL_H
 #define _VFIO_KVM_CALL_H
 
 #include <linux/fs.h>
+#include <kunit/test.h>
 
 struct vkt_env;
-struct vkt_dev;
-struct vkt_vm;
 
 /* A call into VFIO or KVM: @fn(@call) runs in a kthread in the case's mm. */
 struct vkt_call {
@@ -33,14 +34,27 @@ long vkt_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 /* The last fput of @file (NULL: none) and the fput()s it deferred. */
 void vkt_fput(struct vkt_env *env, const char *what, struct file *file);
 
+/* An fd for @file, for an ioctl that takes one; close_fd() it after. */
 int vkt_install(struct file *file);
+/* The file of an fd a kernel ioctl installed, the fd closed. */
 struct file *vkt_take_fd(int fd);
+/* The calling thread's slice of the case's user memory. */
 void __user *vkt_uarg(struct vkt_env *env);
 
-/* The case added @file to @vm, or (@vm NULL) removed it from KVM. */
-void vkt_track_vm(struct vkt_env *env, struct file *file, struct vkt_vm *vm);
+/* A device node of the case's private devtmpfs, "vfio/vfio" say. */
+struct file *vkt_open_node(struct vkt_env *env, const char *path);
+void vkt_close_node(struct vkt_env *env, struct file *file);
 
-void vkt_dev_destroy(struct vkt_dev *dev);
-void vkt_vm_destroy(struct vkt_vm *vm);
+/* Threads that issue ioctls for a case enter its mm and user memory. */
+int vkt_env_enter(struct vkt_env *env, int actor);
+void vkt_env_leave(struct vkt_env *env, int actor);
+
+/*
+ * Once a thread missed its deadline, or a case left the kernel holding
+ * freed memory, the suite is wedged: later cases skip.
+ */
+bool vkt_wedged(void);
+void vkt_set_wedged(const char *why);
+void vkt_skip_if_wedged(struct kunit *test);
 
 #endif /* _VFIO_KVM_CALL_H */

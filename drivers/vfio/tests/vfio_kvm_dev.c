@@ -11,7 +11,9 @@
 #include <linux/uaccess.h>
 
 #include "vfio_kvm_call.h"
-#include "vfio_kvm_env.h"
+#include "vfio_kvm_dev.h"
+#include "vfio_kvm_env.h"	/* struct vkt_env: the case's devices and files */
+#include "vfio_kvm_vm.h"
 
 #define VKT_DRV_NAME	"vfio-kvm-mock"
 
@@ -52,42 +54,20 @@ void vkt_suite_exit(struct kunit_suite *suite)
 
 /* ---- mock vfio devices -------------------------------------------------- */
 
-static struct vkt_open *vkt_find_open(struct vkt_env *env, struct file *file)
+/* Note a device file open (@add), or closed, for the case's teardown. */
+static void vkt_track(struct vkt_env *env, struct file *file, bool add)
 {
 	int i;
 
-	for (i = 0; i < VKT_MAX_FILES; i++)
-		if (env->files[i].file == file)
-			return &env->files[i];
-	return NULL;
-}
-
-static void vkt_track(struct vkt_env *env, struct file *file, bool add)
-{
-	struct vkt_open *open;
-
 	mutex_lock(&env->files_lock);
-	open = vkt_find_open(env, add ? NULL : file);
-	if (open) {
-		open->file = add ? file : NULL;
-		open->vm = NULL;
+	for (i = 0; i < VKT_MAX_FILES; i++) {
+		if (env->files[i] == (add ? NULL : file)) {
+			env->files[i] = add ? file : NULL;
+			break;
+		}
 	}
 	mutex_unlock(&env->files_lock);
-	WARN_ON_ONCE(add && !open);
-}
-
-/* The case added @file to @vm (NULL: removed it from KVM). */
-void vkt_track_vm(struct vkt_env *env, struct file *file, struct vkt_vm *vm)
-{
-	struct vkt_open *open;
-
-	if (current != env->actors[0])
-		return;
-	mutex_lock(&env->files_lock);
-	open = vkt_find_open(env, file);
-	if (open)
-		open->vm = vm;
-	mutex_unlock(&env->files_lock);
+	WARN_ON_ONCE(add && i == VKT_MAX_FILES);
 }
 
 static void vkt_dev_report(struct vkt_dev *dev);
@@ -296,7 +276,8 @@ struct file *vkt_dev_open(struct vkt_dev *dev)
 		file = vkt_dev_cdev_open(dev);
 		if (IS_ERR(file))
 			return file;
-		ret = vm ? vkt_vm_add_file(vm, file) : 0;
+		/* a VM whose kvm-vfio device was released is told of nothing */
+		ret = vm && !vm->released ? vkt_vm_add_file(vm, file) : 0;
 		if (!ret)
 			ret = vkt_dev_cdev_bind(dev, file);
 		if (ret) {
@@ -321,13 +302,9 @@ struct file *vkt_dev_open(struct vkt_dev *dev)
 /* The last fput of a device file: the real device close path. */
 void vkt_dev_close(struct vkt_dev *dev, struct file *file)
 {
-	struct vkt_open *open;
-	struct vkt_vm *vm;
+	struct vkt_vm *vm = vkt_vm_of_file(dev->env, file);
 
-	mutex_lock(&dev->env->files_lock);
-	open = vkt_find_open(dev->env, file);
-	vm = open ? open->vm : NULL;
-	mutex_unlock(&dev->env->files_lock);
+	/* as a VMM does: KVM lets go of the file, or the device stays open */
 	if (vm)
 		vkt_vm_del_file(vm, file);
 
@@ -338,6 +315,25 @@ void vkt_dev_close(struct vkt_dev *dev, struct file *file)
 		 "the last close of the device file (close_device under VFIO's locks)",
 		 file);
 	vkt_dev_report(dev);
+}
+
+int vkt_dev_attach(struct vkt_dev *dev, struct vkt_vm *vm)
+{
+	if (dev->path == VKT_PATH_CDEV) {
+		WRITE_ONCE(dev->attached, vm);
+		return dev->bound ? vkt_vm_add_file(vm, dev->bound) : 0;
+	}
+	return vkt_vm_add_file(vm, dev->group);
+}
+
+/* KVM lets go of the group, or of the device file bound last. */
+int vkt_dev_detach(struct vkt_dev *dev, struct vkt_vm *vm)
+{
+	if (dev->path == VKT_PATH_CDEV) {
+		WRITE_ONCE(dev->attached, NULL);
+		return dev->bound ? vkt_vm_del_file(vm, dev->bound) : 0;
+	}
+	return vkt_vm_del_file(vm, dev->group);
 }
 
 struct kvm *vkt_dev_kvm(struct vkt_dev *dev)

@@ -11,53 +11,16 @@
  * Everything is torn down, in an order VFIO and KVM accept, by one KUnit
  * resource when the case ends.
  *
- * This file holds the environment itself; the calls with a deadline are in
- * vfio_kvm_call.c, the mock devices in vfio_kvm_dev.c, the VMs in
- * vfio_kvm_vm.c.
+ * This file holds the environment itself, the top layer: the mock devices
+ * are in vfio_kvm_dev.c, the VMs in vfio_kvm_vm.c, the calls with a
+ * deadline in vfio_kvm_call.c, and none of them calls up into this one.
  */
 #include <linux/file.h>
 #include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/mount.h>
-#include "vfio_kvm_report.h"
-#include "vfio_kvm_thread.h"
-
-#include "vfio_kvm_call.h"
 #include "vfio_kvm_env.h"
-
-/*
- * ---- the suite is wedged once a thread missed its deadline, or a case -----
- * ---- left the kernel holding freed memory --------------------------------
- */
-
-static atomic_t vkt_wedge = ATOMIC_INIT(0);
-static char vkt_wedge_why[160];
-
-bool vkt_wedged(void)
-{
-	return atomic_read(&vkt_wedge);
-}
-
-/*
- * A thread stuck in VFIO or KVM still runs this module's code and uses
- * what the case allocated, and a device that points at a destroyed VM
- * cannot be closed: leak all of it, and pin the module.
- */
-void vkt_set_wedged(const char *why)
-{
-	if (atomic_cmpxchg(&vkt_wedge, 0, 1))
-		return;
-	strscpy(vkt_wedge_why, why, sizeof(vkt_wedge_why));
-	__module_get(THIS_MODULE);
-}
-
-void vkt_skip_if_wedged(struct kunit *test)
-{
-	if (vkt_wedged())
-		kunit_skip(test,
-			   "an earlier case left VFIO or KVM in a state it cannot undo (%s): locks may be held forever, or memory freed under a driver",
-			   vkt_wedge_why);
-}
+#include "vfio_kvm_report.h"
 
 /*
  * Every case fails on a kernel report printed while it ran, teardown
@@ -96,8 +59,8 @@ static int vkt_env_teardown_fn(void *data)
 	int i;
 
 	for (i = 0; i < VKT_MAX_FILES; i++)
-		if (env->files[i].file)
-			__fput_sync(env->files[i].file);
+		if (env->files[i])
+			__fput_sync(env->files[i]);
 	for (i = env->nr_vms - 1; i >= 0; i--)
 		vkt_vm_destroy(&env->vms[i]);
 	/* kvm-vfio's fput() of the group files, deferred in a kthread */

@@ -72,7 +72,7 @@ static void vkt_lock_order(struct kunit *test,
 	dev = vkt_dev_create(env, path, b, NULL);
 	dev->mock->lock_mode = VKT_LOCK_BLOCK;
 	vm = vkt_vm_create(env);
-	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
 
 	file = vkt_dev_open(dev);
 	if (b->open_error)
@@ -176,7 +176,7 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 	env = vkt_env_create(test);
 	dev = vkt_dev_create(env, param->path, b, NULL);
 	vm = vkt_vm_create(env);
-	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
 
 	/* Leaked if the release thread never ends: it would still use it. */
 	w = kzalloc(sizeof(*w) + sizeof(*w->gate), GFP_KERNEL);

@@ -14,7 +14,7 @@
 #include <linux/kvm_host.h>
 #include <linux/moduleparam.h>
 
-#include "vfio_kvm_env.h"
+#include "vfio_kvm_mock.h"
 
 /*
  * How long a mock that polls for kvm->lock waits, while the lock's holder

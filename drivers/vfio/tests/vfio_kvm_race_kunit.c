@@ -200,7 +200,7 @@ static int vkt_race_attacher(void *data)
 			if (file)
 				ret = vkt_vm_add_file(r->vm, file);
 		} else if (!ret) {
-			ret = vkt_vm_attach(r->vm, r->dev);
+			ret = vkt_dev_attach(r->dev, r->vm);
 		}
 		if (!ret && (file || r->dev->path == VKT_PATH_GROUP))
 			r->attached++;

@@ -119,7 +119,7 @@ static void vfio_kvm_ref_open_holds_one(struct kunit *test)
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *f1, *f2;
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
 	dev->mock->expect_kvm = true;
 
 	f1 = vkt_ref_open(test, dev);
@@ -150,7 +150,7 @@ static void vfio_kvm_ref_last_close_drops(struct kunit *test)
 	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
 	vkt_dev_close(dev, vkt_ref_open(test, dev));
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
 			      "device->kvm after the last close");
@@ -169,7 +169,7 @@ static void vkt_ref_dropped_while_open(struct kunit *test, bool release)
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *file;
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
 	dev->mock->expect_kvm = true;
 	file = vkt_ref_open(test, dev);
 	vkt_ref_handed(test, vm, dev);
@@ -177,7 +177,7 @@ static void vkt_ref_dropped_while_open(struct kunit *test, bool release)
 	if (release)
 		vkt_vm_release_kvfio(vm);
 	else
-		KUNIT_ASSERT_EQ(test, vkt_vm_detach(vm, dev), 0);
+		KUNIT_ASSERT_EQ(test, vkt_dev_detach(dev, vm), 0);
 	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm->kvm,
 				"device->kvm after KVM dropped the group of the open device");
 	if (!vkt_ref_vfio_keeps(test, vm, dev,
@@ -214,13 +214,13 @@ static void vfio_kvm_ref_group_moved(struct kunit *test)
 	struct kvm *first;
 	struct file *file;
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm1, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm1), 0);
 	file = vkt_ref_open(test, dev);
 	vkt_ref_handed(test, vm1, dev);
 	first = vm1->kvm;
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_detach(vm1, dev), 0);
-	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm2, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_dev_detach(dev, vm1), 0);
+	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm2), 0);
 	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm1->kvm,
 				"device->kvm after the group moved to a second VM while open");
 	if (!vkt_ref_vfio_keeps(test, vm1, dev,
@@ -266,8 +266,8 @@ static void vfio_kvm_ref_no_vm(struct kunit *test)
 	struct vkt_vm *vm = vkt_ref_vm(env);
 
 	vkt_ref_expect_no_vm(test, dev, "of a group no VM was attached to");
-	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
-	KUNIT_ASSERT_EQ(test, vkt_vm_detach(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
+	KUNIT_ASSERT_EQ(test, vkt_dev_detach(dev, vm), 0);
 	vkt_ref_expect_no_vm(test, dev,
 			     "of a group deleted from its VM (KVM_DEV_VFIO_FILE_DEL)");
 	vkt_ref_expect_destroyed(test, vm, "after the opens without it");
@@ -280,7 +280,7 @@ static void vfio_kvm_ref_none_after_release(struct kunit *test)
 	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
 	vkt_vm_release_kvfio(vm);
 	vkt_ref_expect_no_vm(test, dev,
 			     "after KVM released the group (kvm_vfio_release())");
@@ -445,7 +445,7 @@ static void vfio_kvm_ref_open_fails(struct kunit *test)
 	unsigned int attempt;
 	struct file *file;
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
 	dev->mock->expect_kvm = true;
 
 	for (attempt = 1; attempt <= 2; attempt++) {
@@ -474,8 +474,8 @@ static void vfio_kvm_ref_dev_set_shared(struct kunit *test)
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *fa, *fb;
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, a), 0);
-	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, b), 0);
+	KUNIT_ASSERT_EQ(test, vkt_dev_attach(a, vm), 0);
+	KUNIT_ASSERT_EQ(test, vkt_dev_attach(b, vm), 0);
 
 	fa = vkt_ref_open(test, a);
 	vkt_ref_handed(test, vm, a);
@@ -507,7 +507,7 @@ static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *file;
 
-	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
 	file = vkt_ref_open(test, dev);
 	if (!vkt_ref_vfio_keeps(test, vm, dev, "while the device was open"))
 		return;
@@ -541,7 +541,7 @@ static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
 	struct file *first, *second;
 
 	dev->mock->lock_mode = VKT_LOCK_POLL;
-	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, dev), 0);
+	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
 	dev->mock->expect_kvm = true;
 	first = vkt_ref_open(test, dev);
 	vkt_ref_handed(test, vm, dev);
@@ -593,7 +593,7 @@ static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 	vkt_dev_close(grouped, file);
 
 	/* @bound is bound through its cdev: its group cannot be opened */
-	KUNIT_ASSERT_EQ(test, vkt_vm_attach(vm, bound), 0);
+	KUNIT_ASSERT_EQ(test, vkt_dev_attach(bound, vm), 0);
 	file = vkt_ref_open(test, bound);
 	iommu_group = iommu_group_get(&bound->pdev->dev);
 	KUNIT_ASSERT_NOT_NULL(test, iommu_group);

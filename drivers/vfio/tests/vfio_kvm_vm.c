@@ -12,7 +12,8 @@
 #include <uapi/linux/kvm.h>
 
 #include "vfio_kvm_call.h"
-#include "vfio_kvm_env.h"
+#include "vfio_kvm_env.h"	/* struct vkt_env: the case's VMs */
+#include "vfio_kvm_vm.h"
 
 static char *kvm_mode = "auto";
 module_param_named(kvm, kvm_mode, charp, 0444);
@@ -23,9 +24,13 @@ MODULE_PARM_DESC(kvm,
 
 static struct vkt_vm *vkt_vm_alloc(struct vkt_env *env)
 {
+	struct vkt_vm *vm;
+
 	KUNIT_ASSERT_LT(env->test, env->nr_vms, VKT_MAX_VMS);
-	env->vms[env->nr_vms].env = env;
-	return &env->vms[env->nr_vms++];
+	vm = &env->vms[env->nr_vms++];
+	vm->env = env;
+	mutex_init(&vm->told_lock);
+	return vm;
 }
 
 /* KVM_CREATE_VM, noting who made it: KVM names its debugfs directory so. */
@@ -122,6 +127,7 @@ int vkt_vm_create_kvfio(struct vkt_vm *vm)
 	struct file *file;
 	int ret;
 
+	vm->released = false;
 	if (copy_to_user(uarg, &cd, sizeof(cd)))
 		return -EFAULT;
 	ret = vkt_ioctl(vm->env, "KVM_CREATE_DEVICE(KVM_DEV_TYPE_VFIO)",
@@ -167,6 +173,28 @@ static int vkt_vm_set_file(struct vkt_vm *vm, struct file *file, u64 op)
 	return ret;
 }
 
+/*
+ * Note that the case told @vm of @file, or (@add false) that it no longer
+ * does.  Only the case's own calls count: the threads of the race add and
+ * release files on their own, and the case's close must not delete them.
+ */
+static void vkt_vm_tell(struct vkt_vm *vm, struct file *file, bool add)
+{
+	int i;
+
+	if (current != vm->env->actors[0])
+		return;
+	mutex_lock(&vm->told_lock);
+	for (i = 0; i < VKT_MAX_TOLD; i++) {
+		if (vm->told[i] == (add ? NULL : file)) {
+			vm->told[i] = add ? file : NULL;
+			break;
+		}
+	}
+	mutex_unlock(&vm->told_lock);
+	WARN_ON_ONCE(add && i == VKT_MAX_TOLD);
+}
+
 /* KVM_DEV_VFIO_FILE_ADD of @file: KVM holds it until deleted or released. */
 int vkt_vm_add_file(struct vkt_vm *vm, struct file *file)
 {
@@ -174,7 +202,7 @@ int vkt_vm_add_file(struct vkt_vm *vm, struct file *file)
 
 	ret = vkt_vm_set_file(vm, file, KVM_DEV_VFIO_FILE_ADD);
 	if (!ret)
-		vkt_track_vm(vm->env, file, vm);
+		vkt_vm_tell(vm, file, true);
 	return ret;
 }
 
@@ -183,34 +211,29 @@ int vkt_vm_del_file(struct vkt_vm *vm, struct file *file)
 {
 	int ret;
 
-	vkt_track_vm(vm->env, file, NULL);
+	vkt_vm_tell(vm, file, false);
 	ret = vkt_vm_set_file(vm, file, KVM_DEV_VFIO_FILE_DEL);
 	/* kvm_vfio_file_del()'s fput() of the file, now */
 	vkt_fput(vm->env, "the fput()s KVM_DEV_VFIO_FILE_DEL deferred", NULL);
 	return ret;
 }
 
-/*
- * Attach @vm to what @dev is opened through: its group, or, on the cdev
- * path, each device file opened from now on (before it is bound).
- */
-int vkt_vm_attach(struct vkt_vm *vm, struct vkt_dev *dev)
+/* The VM the case told of @file, if it still has its kvm-vfio device. */
+struct vkt_vm *vkt_vm_of_file(struct vkt_env *env, struct file *file)
 {
-	if (dev->path == VKT_PATH_CDEV) {
-		WRITE_ONCE(dev->attached, vm);
-		return dev->bound ? vkt_vm_add_file(vm, dev->bound) : 0;
-	}
-	return vkt_vm_add_file(vm, dev->group);
-}
+	struct vkt_vm *found = NULL;
+	int i, j;
 
-/* KVM lets go of the group, or of the device file bound last. */
-int vkt_vm_detach(struct vkt_vm *vm, struct vkt_dev *dev)
-{
-	if (dev->path == VKT_PATH_CDEV) {
-		WRITE_ONCE(dev->attached, NULL);
-		return dev->bound ? vkt_vm_del_file(vm, dev->bound) : 0;
+	for (i = 0; i < env->nr_vms && !found; i++) {
+		struct vkt_vm *vm = &env->vms[i];
+
+		mutex_lock(&vm->told_lock);
+		for (j = 0; j < VKT_MAX_TOLD; j++)
+			if (vm->told[j] == file)
+				found = vm;
+		mutex_unlock(&vm->told_lock);
 	}
-	return vkt_vm_del_file(vm, dev->group);
+	return found;
 }
 
 /*
@@ -220,16 +243,11 @@ int vkt_vm_detach(struct vkt_vm *vm, struct vkt_dev *dev)
 void vkt_vm_release_kvfio(struct vkt_vm *vm)
 {
 	struct file *kvfio = vm->kvfio;
-	int i;
 
-	for (i = 0; i < vm->env->nr_devs; i++)
-		if (READ_ONCE(vm->env->devs[i].attached) == vm)
-			WRITE_ONCE(vm->env->devs[i].attached, NULL);
-	mutex_lock(&vm->env->files_lock);
-	for (i = 0; i < VKT_MAX_FILES; i++)
-		if (vm->env->files[i].vm == vm)
-			vm->env->files[i].vm = NULL;
-	mutex_unlock(&vm->env->files_lock);
+	vm->released = true;
+	mutex_lock(&vm->told_lock);
+	memset(vm->told, 0, sizeof(vm->told));
+	mutex_unlock(&vm->told_lock);
 
 	/* and kvm_vfio_release()'s fput() of the vfio files, now */
 	vm->kvfio = NULL;

@@ -75,7 +75,6 @@ int vkt_fake_vm_add_file(struct vkt_vm *vm, struct file *file)
 	call.file = file;
 	call.data = vm->kvm;
 	vkt_call(vm->env, "vfio_file_set_kvm() of KVM_DEV_VFIO_FILE_ADD", &call);
-	vkt_track_vm(vm->env, file, vm);
 	return 0;
 }
 

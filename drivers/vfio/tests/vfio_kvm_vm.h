@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The VMs of the vfio <-> kvm suites (vfio_kvm_vm.c): real ones, created
+ * through /dev/kvm, each with a real kvm-vfio device.  Below the devices
+ * (vfio_kvm_dev.c): a VM knows the files KVM was told of, not devices.
+ */
+#ifndef _VFIO_KVM_VM_H
+#define _VFIO_KVM_VM_H
+
+#include <linux/fs.h>
+#include <linux/mutex.h>
+
+#define VKT_MAX_TOLD	8
+
+struct kvm;
+struct vkt_env;
+
+/* A VM created through /dev/kvm, and its kvm-vfio device. */
+struct vkt_vm {
+	struct vkt_env *env;
+	/* the VM as VFIO hands it to drivers, once a case has seen it */
+	struct kvm *kvm;
+	struct file *vm_file;
+	struct file *kvfio;
+	struct dentry *debugfs;		/* its directory, kvm/<pid>-<fd> */
+	bool released;			/* its kvm-vfio device is gone */
+	/* the files the case told KVM of (KVM_DEV_VFIO_FILE_ADD) */
+	struct file *told[VKT_MAX_TOLD];
+	struct mutex told_lock;		/* guards told[] */
+};
+
+struct vkt_vm *vkt_vm_create(struct vkt_env *env);
+int vkt_vm_create_kvfio(struct vkt_vm *vm);
+int vkt_vm_add_file(struct vkt_vm *vm, struct file *file);
+int vkt_vm_del_file(struct vkt_vm *vm, struct file *file);
+/* The VM the case told of @file, if it still has its kvm-vfio device. */
+struct vkt_vm *vkt_vm_of_file(struct vkt_env *env, struct file *file);
+void vkt_vm_release_kvfio(struct vkt_vm *vm);
+void vkt_vm_close(struct vkt_vm *vm);
+int vkt_vm_destroyed(struct vkt_vm *vm);
+void vkt_vm_destroy(struct vkt_vm *vm);
+
+#endif /* _VFIO_KVM_VM_H */
