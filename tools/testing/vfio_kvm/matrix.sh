@@ -98,6 +98,8 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 	echo
 	echo "=== $name: linux $kernel, $arch, lockdep $lockdep${kp:+, patches: $patches}"
 	record="$out/$name.boots"
+	# a build that fails must not leave the last run's record to be judged
+	rm -f "$out/$name".*
 	start=$(date +%s)
 	if [ "$check" = modules ]; then
 		KVER=$kernel LOCKDEP=$lockdep KERNEL_PATCHES=$kp EXPECT_AS=$name \
