@@ -102,7 +102,7 @@ long vkt_call(struct vkt_env *env, const char *what, const struct vkt_call *c)
 		/* the thread still uses @call, the case's files and the module */
 		vkt_set_wedged(what);
 		KUNIT_FAIL_AND_ABORT(env->test,
-				     "%s did not return within %u s; its thread sleeps in %s",
+				     "%s did not return within %d s; its thread sleeps in %s",
 				     what, VKT_CALL_TIMEOUT, env->where);
 	}
 	ret = call->ret;

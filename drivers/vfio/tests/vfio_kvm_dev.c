@@ -67,7 +67,9 @@ static void vkt_track(struct vkt_env *env, struct file *file, bool add)
 		}
 	}
 	mutex_unlock(&env->files_lock);
-	WARN_ON_ONCE(add && i == VKT_MAX_FILES);
+	if (add && i == VKT_MAX_FILES)
+		KUNIT_FAIL(env->test, "more than %d device files open in one case",
+			   VKT_MAX_FILES);
 }
 
 static void vkt_dev_report(struct vkt_dev *dev);

@@ -320,7 +320,9 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 			      "device->kvm after the race, with the device closed");
 	/* nothing the race did may keep the VM: its fd is the last holder */
 	vkt_vm_close(vm);
-	if (vkt_vm_destroyed(vm) >= 0)
+	if (vkt_vm_destroyed(vm) < 0)
+		kunit_info(test, "the VM has no debugfs directory (CONFIG_DEBUG_FS): whether the race leaked a reference is not seen");
+	else
 		KUNIT_EXPECT_EQ_MSG(test, vkt_vm_destroyed(vm), 1,
 				    "kvm_destroy_vm() did not run when the case closed the VM fd after the race: a reference to the VM was leaked");
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&dev->mock->violations), 0,

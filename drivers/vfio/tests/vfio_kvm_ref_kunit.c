@@ -149,9 +149,13 @@ static void vfio_kvm_ref_last_close_drops(struct kunit *test)
 	struct vkt_env *env = vkt_env_create(test);
 	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
+	struct file *file;
 
 	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
-	vkt_dev_close(dev, vkt_ref_open(test, dev));
+	dev->mock->expect_kvm = true;
+	file = vkt_ref_open(test, dev);
+	vkt_ref_handed(test, vm, dev);
+	vkt_dev_close(dev, file);
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
 			      "device->kvm after the last close");
 	vkt_ref_expect_destroyed(test, vm, "after the device's last close");

@@ -41,22 +41,23 @@ static long vkt_call_create_vm(struct vkt_call *call)
 }
 
 /*
- * The VM's debugfs directory, kvm/<pid>-<fd> of the task that created it,
- * which kvm_destroy_vm() removes: the one sign of a VM's destruction that
- * KVM shows outside of it.  NULL when there is none (no CONFIG_DEBUG_FS).
+ * Whether the VM's debugfs directory, kvm/<pid>-<fd> of the task that
+ * created it, is there: kvm_destroy_vm() removes it, the one sign of a
+ * VM's destruction that KVM shows outside of it.
  */
-static struct dentry *vkt_vm_lookup_debugfs(pid_t pid, int fd)
+static bool vkt_vm_debugfs_there(const char *name)
 {
 	struct dentry *kvm_dir, *dir;
-	char name[32];
 
 	kvm_dir = debugfs_lookup("kvm", NULL);
 	if (IS_ERR_OR_NULL(kvm_dir))
-		return NULL;
-	snprintf(name, sizeof(name), "%d-%d", pid, fd);
+		return false;
 	dir = debugfs_lookup(name, kvm_dir);
 	dput(kvm_dir);
-	return IS_ERR(dir) ? NULL : dir;
+	if (IS_ERR_OR_NULL(dir))
+		return false;
+	dput(dir);
+	return true;
 }
 
 /* A VM from /dev/kvm, or why there is none. */
@@ -78,7 +79,9 @@ static long vkt_vm_open(struct vkt_env *env, struct vkt_vm *vm)
 		return fd;
 
 	/* the directory is named after the fd: look it up while it is ours */
-	vm->debugfs = vkt_vm_lookup_debugfs(pid, fd);
+	snprintf(vm->debugfs, sizeof(vm->debugfs), "%d-%d", pid, fd);
+	if (!vkt_vm_debugfs_there(vm->debugfs))
+		vm->debugfs[0] = '\0';
 	vm->vm_file = vkt_take_fd(fd);
 	if (IS_ERR(vm->vm_file)) {
 		fd = PTR_ERR(vm->vm_file);
@@ -192,7 +195,9 @@ static void vkt_vm_tell(struct vkt_vm *vm, struct file *file, bool add)
 		}
 	}
 	mutex_unlock(&vm->told_lock);
-	WARN_ON_ONCE(add && i == VKT_MAX_TOLD);
+	if (add && i == VKT_MAX_TOLD)
+		KUNIT_FAIL(vm->env->test, "more than %d files told to one VM",
+			   VKT_MAX_TOLD);
 }
 
 /* KVM_DEV_VFIO_FILE_ADD of @file: KVM holds it until deleted or released. */
@@ -271,14 +276,13 @@ void vkt_vm_close(struct vkt_vm *vm)
  */
 int vkt_vm_destroyed(struct vkt_vm *vm)
 {
-	if (!vm->debugfs)
+	if (!vm->debugfs[0])
 		return -ENOENT;
-	return d_unhashed(vm->debugfs) || d_really_is_negative(vm->debugfs);
+	return !vkt_vm_debugfs_there(vm->debugfs);
 }
 
 void vkt_vm_destroy(struct vkt_vm *vm)
 {
 	vkt_vm_release_kvfio(vm);
 	vkt_vm_close(vm);
-	dput(vm->debugfs);
 }

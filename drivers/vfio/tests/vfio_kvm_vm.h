@@ -22,7 +22,7 @@ struct vkt_vm {
 	struct kvm *kvm;
 	struct file *vm_file;
 	struct file *kvfio;
-	struct dentry *debugfs;		/* its directory, kvm/<pid>-<fd> */
+	char debugfs[24];		/* its directory, kvm/<pid>-<fd> */
 	bool released;			/* its kvm-vfio device is gone */
 	/* the files the case told KVM of (KVM_DEV_VFIO_FILE_ADD) */
 	struct file *told[VKT_MAX_TOLD];
