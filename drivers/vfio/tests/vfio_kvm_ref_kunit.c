@@ -73,6 +73,23 @@ static void vkt_ref_handed(struct kunit *test, struct vkt_vm *vm,
 }
 
 /*
+ * The first open of @dev with @vm attached: the driver must be handed a VM
+ * at open_device, the one the case then knows as @vm's.
+ */
+static struct file *vkt_ref_open_with_vm(struct kunit *test,
+					 struct vkt_dev *dev,
+					 struct vkt_vm *vm)
+{
+	struct file *file;
+
+	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
+	dev->mock->expect_kvm = true;
+	file = vkt_ref_open(test, dev);
+	vkt_ref_handed(test, vm, dev);
+	return file;
+}
+
+/*
  * The case lets go of @vm, its kvm-vfio device and its fd, while @dev is
  * open: what VFIO holds must keep the VM alive.  Returns false when the VM
  * was destroyed all the same (the case failed; if the driver still points
@@ -119,11 +136,7 @@ static void vfio_kvm_ref_open_holds_one(struct kunit *test)
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *f1, *f2;
 
-	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
-	dev->mock->expect_kvm = true;
-
-	f1 = vkt_ref_open(test, dev);
-	vkt_ref_handed(test, vm, dev);
+	f1 = vkt_ref_open_with_vm(test, dev, vm);
 
 	/* only the group path opens a device more than once */
 	if (dev->path == VKT_PATH_GROUP) {
@@ -149,13 +162,8 @@ static void vfio_kvm_ref_last_close_drops(struct kunit *test)
 	struct vkt_env *env = vkt_env_create(test);
 	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
-	struct file *file;
 
-	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
-	dev->mock->expect_kvm = true;
-	file = vkt_ref_open(test, dev);
-	vkt_ref_handed(test, vm, dev);
-	vkt_dev_close(dev, file);
+	vkt_dev_close(dev, vkt_ref_open_with_vm(test, dev, vm));
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
 			      "device->kvm after the last close");
 	vkt_ref_expect_destroyed(test, vm, "after the device's last close");
@@ -173,10 +181,7 @@ static void vkt_ref_dropped_while_open(struct kunit *test, bool release)
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *file;
 
-	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
-	dev->mock->expect_kvm = true;
-	file = vkt_ref_open(test, dev);
-	vkt_ref_handed(test, vm, dev);
+	file = vkt_ref_open_with_vm(test, dev, vm);
 
 	if (release)
 		vkt_vm_release_kvfio(vm);
@@ -545,10 +550,7 @@ static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
 	struct file *first, *second;
 
 	dev->mock->lock_mode = VKT_LOCK_POLL;
-	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
-	dev->mock->expect_kvm = true;
-	first = vkt_ref_open(test, dev);
-	vkt_ref_handed(test, vm, dev);
+	first = vkt_ref_open_with_vm(test, dev, vm);
 
 	second = vkt_dev_cdev_open(dev);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(second));
