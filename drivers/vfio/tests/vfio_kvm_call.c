@@ -15,7 +15,6 @@
 #include <linux/slab.h>
 
 #include "vfio_kvm_call.h"
-#include "vfio_kvm_env.h"	/* struct vkt_env: the case's mm and threads */
 #include "vfio_kvm_thread.h"
 
 /* ---- the suite is wedged once a thread missed its deadline --------------- */
@@ -74,36 +73,36 @@ static int vkt_call_main(void *data)
 	return 0;
 }
 
-long vkt_call(struct vkt_env *env, const char *what, const struct vkt_call *c)
+long vkt_call(struct vkt_ctx *ctx, const char *what, const struct vkt_call *c)
 {
 	struct vkt_thread *thread;
 	struct vkt_call *call;
 	long ret;
 
-	if (current != env->actors[0])
+	if (current != ctx->actors[0])
 		return c->fn((struct vkt_call *)c);
 
 	call = kmemdup(c, sizeof(*c), GFP_KERNEL);
 	if (!call)
 		return -ENOMEM;
-	if (!mmget_not_zero(env->mm)) {
+	if (!mmget_not_zero(ctx->mm)) {
 		kfree(call);
 		return -ESRCH;
 	}
-	call->mm = env->mm;
-	thread = vkt_thread_run(env->test, vkt_call_main, call, "vkt-call");
+	call->mm = ctx->mm;
+	thread = vkt_thread_run(ctx->test, vkt_call_main, call, "vkt-call");
 	if (IS_ERR(thread)) {
-		mmput(env->mm);
+		mmput(ctx->mm);
 		kfree(call);
 		return PTR_ERR(thread);
 	}
 	if (vkt_thread_join(thread, jiffies + VKT_CALL_TIMEOUT * HZ, NULL,
-			    env->where, sizeof(env->where))) {
+			    ctx->where, sizeof(ctx->where))) {
 		/* the thread still uses @call, the case's files and the module */
 		vkt_set_wedged(what);
-		KUNIT_FAIL_AND_ABORT(env->test,
+		KUNIT_FAIL_AND_ABORT(ctx->test,
 				     "%s did not return within %d s; its thread sleeps in %s",
-				     what, VKT_CALL_TIMEOUT, env->where);
+				     what, VKT_CALL_TIMEOUT, ctx->where);
 	}
 	ret = call->ret;
 	kfree(call);
@@ -134,14 +133,14 @@ static long vkt_call_ioctl(struct vkt_call *call)
 	return vkt_file_ioctl(call->file, call->cmd, call->arg);
 }
 
-long vkt_ioctl(struct vkt_env *env, const char *what, struct file *file,
+long vkt_ioctl(struct vkt_ctx *ctx, const char *what, struct file *file,
 	       unsigned int cmd, unsigned long arg)
 {
 	struct vkt_call call = {
 		.fn = vkt_call_ioctl, .file = file, .cmd = cmd, .arg = arg,
 	};
 
-	return vkt_call(env, what, &call);
+	return vkt_call(ctx, what, &call);
 }
 
 /* The last fput of @file, now, and the fput()s its release deferred. */
@@ -153,18 +152,18 @@ static long vkt_call_fput(struct vkt_call *call)
 	return 0;
 }
 
-void vkt_fput(struct vkt_env *env, const char *what, struct file *file)
+void vkt_fput(struct vkt_ctx *ctx, const char *what, struct file *file)
 {
 	struct vkt_call call = { .fn = vkt_call_fput, .file = file };
 
-	vkt_call(env, what, &call);
+	vkt_call(ctx, what, &call);
 }
 
 static long vkt_call_open(struct vkt_call *call)
 {
-	struct vkt_env *env = call->data;
+	struct vkt_ctx *ctx = call->data;
 
-	return (long)file_open_root_mnt(env->devtmpfs, (const char *)call->arg,
+	return (long)file_open_root_mnt(ctx->devtmpfs, (const char *)call->arg,
 					O_RDWR, 0);
 }
 
@@ -193,45 +192,45 @@ struct file *vkt_take_fd(int fd)
 }
 
 /* Open /dev/@path: opening a group takes its group_lock. */
-struct file *vkt_open_node(struct vkt_env *env, const char *path)
+struct file *vkt_open_node(struct vkt_ctx *ctx, const char *path)
 {
 	struct vkt_call call = {
-		.fn = vkt_call_open, .arg = (unsigned long)path, .data = env,
+		.fn = vkt_call_open, .arg = (unsigned long)path, .data = ctx,
 	};
 
-	return (struct file *)vkt_call(env, "opening a node of the private /dev",
+	return (struct file *)vkt_call(ctx, "opening a node of the private /dev",
 				       &call);
 }
 
-void vkt_close_node(struct vkt_env *env, struct file *file)
+void vkt_close_node(struct vkt_ctx *ctx, struct file *file)
 {
-	vkt_fput(env, "the last close of a /dev node", file);
+	vkt_fput(ctx, "the last close of a /dev node", file);
 }
 
 /* Each thread that issues ioctls has its own slice of the user page. */
-void __user *vkt_uarg(struct vkt_env *env)
+void __user *vkt_uarg(struct vkt_ctx *ctx)
 {
 	int i;
 
 	for (i = 0; i < VKT_MAX_ACTORS; i++)
-		if (env->actors[i] == current)
-			return (void __user *)(env->ubuf +
+		if (ctx->actors[i] == current)
+			return (void __user *)(ctx->ubuf +
 					       i * (PAGE_SIZE / VKT_MAX_ACTORS));
 	return NULL;	/* the ioctl then fails with -EFAULT */
 }
 
-int vkt_env_enter(struct vkt_env *env, int actor)
+int vkt_ctx_enter(struct vkt_ctx *ctx, int actor)
 {
-	if (actor <= 0 || actor >= VKT_MAX_ACTORS || !mmget_not_zero(env->mm))
+	if (actor <= 0 || actor >= VKT_MAX_ACTORS || !mmget_not_zero(ctx->mm))
 		return -EINVAL;
-	kthread_use_mm(env->mm);
-	env->actors[actor] = current;
+	kthread_use_mm(ctx->mm);
+	ctx->actors[actor] = current;
 	return 0;
 }
 
-void vkt_env_leave(struct vkt_env *env, int actor)
+void vkt_ctx_leave(struct vkt_ctx *ctx, int actor)
 {
-	env->actors[actor] = NULL;
-	kthread_unuse_mm(env->mm);
-	mmput(env->mm);
+	ctx->actors[actor] = NULL;
+	kthread_unuse_mm(ctx->mm);
+	mmput(ctx->mm);
 }

@@ -12,7 +12,24 @@
 #include <linux/fs.h>
 #include <kunit/test.h>
 
-struct vkt_env;
+#include "vfio_kvm_thread.h"
+
+#define VKT_MAX_ACTORS	4
+
+/*
+ * What a case's calls need: its private devtmpfs, the mm whose user memory
+ * holds ioctl arguments, and the threads that issue ioctls in it (the case
+ * itself is actor 0).
+ */
+struct vkt_ctx {
+	struct kunit *test;
+	struct vfsmount *devtmpfs;
+	struct mm_struct *mm;
+	unsigned long ubuf;
+	struct task_struct *actors[VKT_MAX_ACTORS];
+	/* where the case's call that missed its deadline sleeps */
+	char where[VKT_THREAD_WHERE_LEN];
+};
 
 /* A call into VFIO or KVM: @fn(@call) runs in a kthread in the case's mm. */
 struct vkt_call {
@@ -26,28 +43,28 @@ struct vkt_call {
 };
 
 /* @c->fn(@c), the case failing if it does not return in time; @what names it. */
-long vkt_call(struct vkt_env *env, const char *what, const struct vkt_call *c);
-long vkt_ioctl(struct vkt_env *env, const char *what, struct file *file,
+long vkt_call(struct vkt_ctx *ctx, const char *what, const struct vkt_call *c);
+long vkt_ioctl(struct vkt_ctx *ctx, const char *what, struct file *file,
 	       unsigned int cmd, unsigned long arg);
 /* The ioctl itself, in the calling thread. */
 long vkt_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 /* The last fput of @file (NULL: none) and the fput()s it deferred. */
-void vkt_fput(struct vkt_env *env, const char *what, struct file *file);
+void vkt_fput(struct vkt_ctx *ctx, const char *what, struct file *file);
 
 /* An fd for @file, for an ioctl that takes one; close_fd() it after. */
 int vkt_install(struct file *file);
 /* The file of an fd a kernel ioctl installed, the fd closed. */
 struct file *vkt_take_fd(int fd);
 /* The calling thread's slice of the case's user memory. */
-void __user *vkt_uarg(struct vkt_env *env);
+void __user *vkt_uarg(struct vkt_ctx *ctx);
 
 /* A device node of the case's private devtmpfs, "vfio/vfio" say. */
-struct file *vkt_open_node(struct vkt_env *env, const char *path);
-void vkt_close_node(struct vkt_env *env, struct file *file);
+struct file *vkt_open_node(struct vkt_ctx *ctx, const char *path);
+void vkt_close_node(struct vkt_ctx *ctx, struct file *file);
 
 /* Threads that issue ioctls for a case enter its mm and user memory. */
-int vkt_env_enter(struct vkt_env *env, int actor);
-void vkt_env_leave(struct vkt_env *env, int actor);
+int vkt_ctx_enter(struct vkt_ctx *ctx, int actor);
+void vkt_ctx_leave(struct vkt_ctx *ctx, int actor);
 
 /*
  * Once a thread missed its deadline, or a case left the kernel holding

@@ -12,8 +12,6 @@
 
 #include "vfio_kvm_call.h"
 #include "vfio_kvm_dev.h"
-#include "vfio_kvm_env.h"	/* struct vkt_env: the case's devices and files */
-#include "vfio_kvm_vm.h"
 
 #define VKT_DRV_NAME	"vfio-kvm-mock"
 
@@ -55,24 +53,22 @@ void vkt_suite_exit(struct kunit_suite *suite)
 /* ---- mock vfio devices -------------------------------------------------- */
 
 /* Note a device file open (@add), or closed, for the case's teardown. */
-static void vkt_track(struct vkt_env *env, struct file *file, bool add)
+static void vkt_track(struct vkt_devs *devs, struct file *file, bool add)
 {
 	int i;
 
-	mutex_lock(&env->files_lock);
+	mutex_lock(&devs->files_lock);
 	for (i = 0; i < VKT_MAX_FILES; i++) {
-		if (env->files[i] == (add ? NULL : file)) {
-			env->files[i] = add ? file : NULL;
+		if (devs->files[i] == (add ? NULL : file)) {
+			devs->files[i] = add ? file : NULL;
 			break;
 		}
 	}
-	mutex_unlock(&env->files_lock);
+	mutex_unlock(&devs->files_lock);
 	if (add && i == VKT_MAX_FILES)
-		KUNIT_FAIL(env->test, "more than %d device files open in one case",
+		KUNIT_FAIL(devs->ctx->test, "more than %d device files open in one case",
 			   VKT_MAX_FILES);
 }
-
-static void vkt_dev_report(struct vkt_dev *dev);
 
 const char *vkt_path_name(enum vkt_path path)
 {
@@ -100,8 +96,8 @@ void vkt_skip_unless_path(struct kunit *test, enum vkt_path path)
 /* The group path: the group in a type1 container of its own. */
 static void vkt_dev_open_group(struct vkt_dev *dev)
 {
-	struct kunit *test = dev->env->test;
-	void __user *uarg = vkt_uarg(dev->env);
+	struct kunit *test = dev->ctx->test;
+	void __user *uarg = vkt_uarg(dev->ctx);
 	struct iommu_group *iommu_group;
 	char path[32];
 	long ret;
@@ -112,11 +108,11 @@ static void vkt_dev_open_group(struct vkt_dev *dev)
 	snprintf(path, sizeof(path), "vfio/%d", iommu_group_id(iommu_group));
 	iommu_group_put(iommu_group);
 
-	dev->group = vkt_open_node(dev->env, path);
+	dev->group = vkt_open_node(dev->ctx, path);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->group), "open %s: %ld", path,
 			       PTR_ERR(dev->group));
 
-	dev->container = vkt_open_node(dev->env, "vfio/vfio");
+	dev->container = vkt_open_node(dev->ctx, "vfio/vfio");
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->container),
 			       "open vfio/vfio: %ld", PTR_ERR(dev->container));
 
@@ -124,11 +120,11 @@ static void vkt_dev_open_group(struct vkt_dev *dev)
 	KUNIT_ASSERT_GE(test, fd, 0);
 	ret = put_user(fd, (int __user *)uarg);
 	if (!ret)
-		ret = vkt_ioctl(dev->env, "VFIO_GROUP_SET_CONTAINER", dev->group,
+		ret = vkt_ioctl(dev->ctx, "VFIO_GROUP_SET_CONTAINER", dev->group,
 				VFIO_GROUP_SET_CONTAINER, (unsigned long)uarg);
 	close_fd(fd);
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "VFIO_GROUP_SET_CONTAINER: %ld", ret);
-	ret = vkt_ioctl(dev->env, "VFIO_SET_IOMMU", dev->container,
+	ret = vkt_ioctl(dev->ctx, "VFIO_SET_IOMMU", dev->container,
 			VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "VFIO_SET_IOMMU(TYPE1v2): %ld", ret);
 }
@@ -136,27 +132,28 @@ static void vkt_dev_open_group(struct vkt_dev *dev)
 /* The cdev path: an iommufd to bind to; the group stays closed. */
 static void vkt_dev_open_iommufd(struct vkt_dev *dev)
 {
-	struct kunit *test = dev->env->test;
+	struct kunit *test = dev->ctx->test;
 
-	dev->iommufd = vkt_open_node(dev->env, "iommu");
+	dev->iommufd = vkt_open_node(dev->ctx, "iommu");
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->iommufd), "open iommu: %ld",
 			       PTR_ERR(dev->iommufd));
 }
 
-struct vkt_dev *vkt_dev_create(struct vkt_env *env, enum vkt_path path,
+struct vkt_dev *vkt_dev_create(struct vkt_devs *devs, enum vkt_path path,
 			       const struct vkt_mock_behaviour *b,
 			       void *dev_set_id)
 {
-	struct kunit *test = env->test;
+	struct kunit *test = devs->ctx->test;
 	struct platform_device *pdev;
 	struct vkt_dev *dev;
 	struct vkt_mock *m;
 	long ret;
 
 	vkt_skip_unless_path(test, path);
-	KUNIT_ASSERT_LT(test, env->nr_devs, VKT_MAX_DEVS);
-	dev = &env->devs[env->nr_devs++];
-	dev->env = env;
+	KUNIT_ASSERT_LT(test, devs->nr, VKT_MAX_DEVS);
+	dev = &devs->dev[devs->nr++];
+	dev->devs = devs;
+	dev->ctx = devs->ctx;
 	dev->path = path;
 
 	pdev = platform_device_register_simple(VKT_DRV_NAME, PLATFORM_DEVID_AUTO,
@@ -198,9 +195,9 @@ struct file *vkt_dev_cdev_open(struct vkt_dev *dev)
 
 	snprintf(path, sizeof(path), "vfio/devices/%s",
 		 dev_name(&dev->mock->vdev.device));
-	file = vkt_open_node(dev->env, path);
+	file = vkt_open_node(dev->ctx, path);
 	if (!IS_ERR(file))
-		vkt_track(dev->env, file, true);
+		vkt_track(dev->devs, file, true);
 	return file;
 }
 
@@ -228,36 +225,18 @@ int vkt_dev_cdev_bind(struct vkt_dev *dev, struct file *file)
 	/* a group-path device being bound on purpose: it gets one now */
 	if (!dev->iommufd)
 		vkt_dev_open_iommufd(dev);
-	call.arg = (unsigned long)vkt_uarg(dev->env);
+	call.arg = (unsigned long)vkt_uarg(dev->ctx);
 	fd = vkt_install(dev->iommufd);
 	if (fd < 0)
 		return fd;
 	call.cmd = fd;
-	ret = vkt_call(dev->env,
+	ret = vkt_call(dev->ctx,
 		       "VFIO_DEVICE_BIND_IOMMUFD (the device's open: open_device under VFIO's locks)",
 		       &call);
 	close_fd(fd);
 	if (!ret)
 		dev->bound = file;
-	vkt_dev_report(dev);
 	return ret;
-}
-
-/* Fail the case with what a mock saw, once per mock; from the case only. */
-static void vkt_dev_report(struct vkt_dev *dev)
-{
-	struct vkt_mock *m = dev->mock;
-	struct kunit *test = dev->env->test;
-
-	if (current != dev->env->actors[0])
-		return;
-	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&m->violations), 0,
-			    "%s mock: driver contract broken: %s",
-			    m->b->name, m->violation);
-	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&m->deadlocks), 0,
-			    "deadlock: %s", m->deadlock);
-	atomic_set(&m->violations, 0);
-	atomic_set(&m->deadlocks, 0);
 }
 
 /*
@@ -267,9 +246,9 @@ static void vkt_dev_report(struct vkt_dev *dev)
  */
 struct file *vkt_dev_open(struct vkt_dev *dev)
 {
-	struct vkt_env *env = dev->env;
+	struct vkt_ctx *ctx = dev->ctx;
 	const char *name = dev_name(&dev->pdev->dev);
-	void __user *uarg = vkt_uarg(env);
+	void __user *uarg = vkt_uarg(ctx);
 	struct vkt_vm *vm = READ_ONCE(dev->attached);
 	struct file *file;
 	int ret;
@@ -291,20 +270,19 @@ struct file *vkt_dev_open(struct vkt_dev *dev)
 
 	if (copy_to_user(uarg, name, strlen(name) + 1))
 		return ERR_PTR(-EFAULT);
-	file = vkt_take_fd(vkt_ioctl(env,
+	file = vkt_take_fd(vkt_ioctl(ctx,
 				     "VFIO_GROUP_GET_DEVICE_FD (the device's open: open_device under VFIO's locks)",
 				     dev->group, VFIO_GROUP_GET_DEVICE_FD,
 				     (unsigned long)uarg));
 	if (!IS_ERR(file))
-		vkt_track(env, file, true);
-	vkt_dev_report(dev);
+		vkt_track(dev->devs, file, true);
 	return file;
 }
 
 /* The last fput of a device file: the real device close path. */
 void vkt_dev_close(struct vkt_dev *dev, struct file *file)
 {
-	struct vkt_vm *vm = vkt_vm_of_file(dev->env, file);
+	struct vkt_vm *vm = vkt_vm_of_file(dev->devs->vms, file);
 
 	/* as a VMM does: KVM lets go of the file, or the device stays open */
 	if (vm)
@@ -312,11 +290,10 @@ void vkt_dev_close(struct vkt_dev *dev, struct file *file)
 
 	if (dev->bound == file)
 		dev->bound = NULL;
-	vkt_track(dev->env, file, false);
-	vkt_fput(dev->env,
+	vkt_track(dev->devs, file, false);
+	vkt_fput(dev->ctx,
 		 "the last close of the device file (close_device under VFIO's locks)",
 		 file);
-	vkt_dev_report(dev);
 }
 
 int vkt_dev_attach(struct vkt_dev *dev, struct vkt_vm *vm)
@@ -345,14 +322,14 @@ struct kvm *vkt_dev_kvm(struct vkt_dev *dev)
 
 void vkt_dev_destroy(struct vkt_dev *dev)
 {
-	struct vkt_env *env = dev->env;
+	struct vkt_ctx *ctx = dev->ctx;
 
 	if (dev->group)
-		vkt_fput(env, "closing the group", dev->group);
+		vkt_fput(ctx, "closing the group", dev->group);
 	if (dev->container)
-		vkt_fput(env, "closing the container", dev->container);
+		vkt_fput(ctx, "closing the container", dev->container);
 	if (dev->iommufd)
-		vkt_fput(env, "closing the iommufd", dev->iommufd);
+		vkt_fput(ctx, "closing the iommufd", dev->iommufd);
 	if (dev->registered)
 		vfio_unregister_group_dev(&dev->mock->vdev);
 	if (dev->mock)

@@ -10,14 +10,19 @@
 #define _VFIO_KVM_DEV_H
 
 #include <linux/fs.h>
+#include <linux/mutex.h>
 #include <kunit/test.h>
 
+#include "vfio_kvm_call.h"
 #include "vfio_kvm_mock.h"
+#include "vfio_kvm_vm.h"
+
+#define VKT_MAX_DEVS	4
+#define VKT_MAX_FILES	8
 
 struct kvm;
 struct platform_device;
-struct vkt_env;
-struct vkt_vm;
+struct vkt_devs;
 
 /* How a device is opened. */
 enum vkt_path {
@@ -32,7 +37,8 @@ enum vkt_path {
  * container, or an iommufd for its device cdev.
  */
 struct vkt_dev {
-	struct vkt_env *env;
+	struct vkt_devs *devs;
+	struct vkt_ctx *ctx;
 	struct vkt_mock *mock;
 	struct platform_device *pdev;
 	enum vkt_path path;
@@ -43,6 +49,19 @@ struct vkt_dev {
 	struct vkt_vm *attached;
 	struct file *bound;		/* cdev: the file bound last */
 	bool registered;
+};
+
+/*
+ * A case's devices, and the device files open on them, closed at the
+ * case's end if still open; the VMs they may be attached to.
+ */
+struct vkt_devs {
+	struct vkt_ctx *ctx;
+	struct vkt_vms *vms;
+	struct vkt_dev dev[VKT_MAX_DEVS];
+	int nr;
+	struct file *files[VKT_MAX_FILES];
+	struct mutex files_lock;	/* guards files[] */
 };
 
 /* A case parameter: a mock, opened through a path. */
@@ -70,7 +89,7 @@ void vkt_suite_exit(struct kunit_suite *suite);
 const char *vkt_path_name(enum vkt_path path);
 void vkt_skip_unless_path(struct kunit *test, enum vkt_path path);
 
-struct vkt_dev *vkt_dev_create(struct vkt_env *env, enum vkt_path path,
+struct vkt_dev *vkt_dev_create(struct vkt_devs *devs, enum vkt_path path,
 			       const struct vkt_mock_behaviour *b,
 			       void *dev_set_id);
 struct file *vkt_dev_cdev_open(struct vkt_dev *dev);

@@ -20,11 +20,67 @@
 #include <linux/module.h>
 #include <linux/mount.h>
 #include "vfio_kvm_env.h"
-#include "vfio_kvm_report.h"
+
+/* ---- the environment ---------------------------------------------------- */
+
+static int vkt_env_teardown_fn(void *data)
+{
+	struct vkt_env *env = data;
+	int i;
+
+	for (i = 0; i < VKT_MAX_FILES; i++)
+		if (env->devs.files[i])
+			__fput_sync(env->devs.files[i]);
+	for (i = env->vms.nr - 1; i >= 0; i--)
+		vkt_vm_destroy(&env->vms.vm[i]);
+	/* kvm-vfio's fput() of the group files, deferred in a kthread */
+	flush_delayed_fput();
+	for (i = env->devs.nr - 1; i >= 0; i--)
+		vkt_dev_destroy(&env->devs.dev[i]);
+	if (!IS_ERR_OR_NULL(env->ctx.devtmpfs))
+		mntput(env->ctx.devtmpfs);
+	return 0;
+}
+
+/*
+ * Release what the case left, from a kthread of its own: the last fput of
+ * a file must run now, and only a kthread can run it synchronously; KUnit
+ * may clean up from a task that is none (a module's loader).
+ */
+static void vkt_env_teardown(struct vkt_env *env)
+{
+	struct kunit *test = env->ctx.test;
+	struct vkt_thread *thread;
+
+	if (vkt_wedged()) {
+		kunit_info(test, "suite wedged: leaving this case's devices, VMs and files behind");
+		return;
+	}
+	thread = vkt_thread_run(NULL, vkt_env_teardown_fn, env, "vkt-teardown");
+	if (IS_ERR(thread)) {
+		vkt_set_wedged("no thread for a case's teardown");
+		return;
+	}
+	if (vkt_thread_join(thread, jiffies + 60 * HZ, NULL, env->ctx.where,
+			    sizeof(env->ctx.where))) {
+		vkt_set_wedged("a case's teardown blocked for 60 s");
+		KUNIT_FAIL(test,
+			   "releasing the case's device files, VMs and vfio devices did not end within 60 s; its thread sleeps in %s",
+			   env->ctx.where);
+		return;
+	}
+	kfree(env);
+}
+
+static void vkt_env_end(void *env)
+{
+	vkt_env_teardown(env);
+}
 
 /*
  * Every case fails on a kernel report printed while it ran, teardown
- * included: the action added first runs last.
+ * included: the action added first runs last, after the environment is
+ * freed.
  */
 struct vkt_watch {
 	struct kunit *test;
@@ -40,102 +96,49 @@ static void vkt_watch_end(void *data)
 
 int vkt_case_init(struct kunit *test)
 {
-	struct vkt_watch *watch = kunit_kzalloc(test, sizeof(*watch),
-						GFP_KERNEL);
+	struct file_system_type *devtmpfs;
+	struct vkt_watch *watch;
+	struct vkt_env *env;
 
-	if (!watch)
-		return -ENOMEM;
+	watch = kunit_kzalloc(test, sizeof(*watch), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, watch);
 	watch->test = test;
 	watch->reports = vkt_reports_watch(test);
-	test->priv = watch->reports;
-	return kunit_add_action(test, vkt_watch_end, watch);
-}
-
-/* ---- the environment ---------------------------------------------------- */
-
-static int vkt_env_teardown_fn(void *data)
-{
-	struct vkt_env *env = data;
-	int i;
-
-	for (i = 0; i < VKT_MAX_FILES; i++)
-		if (env->files[i])
-			__fput_sync(env->files[i]);
-	for (i = env->nr_vms - 1; i >= 0; i--)
-		vkt_vm_destroy(&env->vms[i]);
-	/* kvm-vfio's fput() of the group files, deferred in a kthread */
-	flush_delayed_fput();
-	for (i = env->nr_devs - 1; i >= 0; i--)
-		vkt_dev_destroy(&env->devs[i]);
-	if (!IS_ERR_OR_NULL(env->devtmpfs))
-		mntput(env->devtmpfs);
-	return 0;
-}
-
-/*
- * Release what the case left, from a kthread of its own: the last fput of
- * a file must run now, and only a kthread can run it synchronously; KUnit
- * may clean up from a task that is none (a module's loader).
- */
-static void vkt_env_teardown(struct vkt_env *env)
-{
-	struct vkt_thread *thread;
-
-	if (vkt_wedged()) {
-		kunit_info(env->test, "suite wedged: leaving this case's devices, VMs and files behind");
-		return;
-	}
-	thread = vkt_thread_run(NULL, vkt_env_teardown_fn, env, "vkt-teardown");
-	if (IS_ERR(thread)) {
-		vkt_set_wedged("no thread for a case's teardown");
-		return;
-	}
-	if (vkt_thread_join(thread, jiffies + 60 * HZ, NULL, env->where,
-			    sizeof(env->where))) {
-		vkt_set_wedged("a case's teardown blocked for 60 s");
-		KUNIT_FAIL(env->test,
-			   "releasing the case's device files, VMs and vfio devices did not end within 60 s; its thread sleeps in %s",
-			   env->where);
-		return;
-	}
-	kfree(env);
-}
-
-static void vkt_env_end(void *env)
-{
-	vkt_env_teardown(env);
-}
-
-struct vkt_env *vkt_env_create(struct kunit *test)
-{
-	struct file_system_type *devtmpfs;
-	struct vkt_env *env;
+	KUNIT_ASSERT_EQ_MSG(test, kunit_add_action(test, vkt_watch_end, watch), 0,
+			    "kunit_add_action()");
 
 	vkt_skip_if_wedged(test);
 
+	/* freed by its teardown, or leaked if that is stuck */
 	env = kzalloc_obj(*env, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, env);
-	env->test = test;
-	mutex_init(&env->files_lock);
+	env->reports = watch->reports;
+	env->ctx.test = test;
+	env->vms.ctx = &env->ctx;
+	env->devs.ctx = &env->ctx;
+	env->devs.vms = &env->vms;
+	mutex_init(&env->devs.files_lock);
+	test->priv = env;
 	/* on failure, the (empty) environment is torn down at once */
 	KUNIT_ASSERT_EQ_MSG(test, kunit_add_action_or_reset(test, vkt_env_end, env), 0,
 			    "kunit_add_action_or_reset()");
 
 	devtmpfs = get_fs_type("devtmpfs");
 	KUNIT_ASSERT_NOT_NULL_MSG(test, devtmpfs, "no devtmpfs");
-	env->devtmpfs = vfs_kern_mount(devtmpfs, 0, "devtmpfs", NULL);
+	env->ctx.devtmpfs = vfs_kern_mount(devtmpfs, 0, "devtmpfs", NULL);
 	/* get_fs_type()'s reference, as put_filesystem() (not exported) */
 	module_put(devtmpfs->owner);
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(env->devtmpfs),
-			       "mount devtmpfs: %ld", PTR_ERR(env->devtmpfs));
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(env->ctx.devtmpfs),
+			       "mount devtmpfs: %ld", PTR_ERR(env->ctx.devtmpfs));
 
-	env->ubuf = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE,
-				  PROT_READ | PROT_WRITE,
-				  MAP_ANONYMOUS | MAP_PRIVATE, 0);
-	KUNIT_ASSERT_NE_MSG(test, env->ubuf, 0, "no user memory for ioctl arguments");
-	env->mm = current->mm;
-	env->actors[0] = current;
-	return env;
+	env->ctx.ubuf = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE,
+				      PROT_READ | PROT_WRITE,
+				      MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_NE_MSG(test, env->ctx.ubuf, 0,
+			    "no user memory for ioctl arguments");
+	env->ctx.mm = current->mm;
+	env->ctx.actors[0] = current;
+	return 0;
 }
 
 MODULE_DESCRIPTION("KUnit tests for the VFIO <-> KVM lock order and KVM references");

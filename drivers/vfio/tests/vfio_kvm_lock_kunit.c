@@ -52,8 +52,8 @@ static void vkt_lock_order(struct kunit *test,
 			   const struct vkt_mock_behaviour *b)
 {
 	enum vkt_path path = *(const enum vkt_path *)test->param_value;
-	struct vkt_reports *reports = test->priv;
-	struct vkt_env *env;
+	struct vkt_env *env = test->priv;
+	struct vkt_reports *reports = env->reports;
 	char what[320];
 	struct vkt_dev *dev;
 	struct vkt_vm *vm;
@@ -68,10 +68,9 @@ static void vkt_lock_order(struct kunit *test,
 			   "lockdep no longer observes in this boot (debug_locks=0, taint mask 0x%lx): a lockdep report, a taint that makes lock debugging unreliable, or lockdep out of its tables switched it off",
 			   vkt_taint_mask());
 
-	env = vkt_env_create(test);
-	dev = vkt_dev_create(env, path, b, NULL);
+	dev = vkt_dev_create(&env->devs, path, b, NULL);
 	dev->mock->lock_mode = VKT_LOCK_BLOCK;
-	vm = vkt_vm_create(env);
+	vm = vkt_vm_create(&env->vms);
 	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
 
 	file = vkt_dev_open(dev);
@@ -94,6 +93,7 @@ static void vkt_lock_order(struct kunit *test,
 	vkt_vm_release_kvfio(vm);
 	if (!IS_ERR(file))
 		vkt_dev_close(dev, file);
+	VKT_EXPECT_MOCK_OK(test, dev->mock);
 
 	snprintf(what, sizeof(what),
 		 "the %s mock (%s), opened through the %s path, took &kvm->lock under VFIO's locks and kvm_vfio_release() called vfio_file_set_kvm() under &kvm->lock: expected no cycle with a VFIO lock (&group->group_lock, &dev_set->lock) and &kvm->lock",
@@ -167,15 +167,14 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 	struct vkt_release_work *w;
 	struct vkt_thread *thread;
 	bool overlapped;
-	struct vkt_env *env;
+	struct vkt_env *env = test->priv;
 	struct vkt_dev *dev;
 	struct vkt_vm *vm;
 	struct file *file;
 	int ret;
 
-	env = vkt_env_create(test);
-	dev = vkt_dev_create(env, param->path, b, NULL);
-	vm = vkt_vm_create(env);
+	dev = vkt_dev_create(&env->devs, param->path, b, NULL);
+	vm = vkt_vm_create(&env->vms);
 	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
 
 	/* Leaked if the release thread never ends: it would still use it. */
@@ -195,12 +194,12 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 	file = vkt_dev_open(dev);
 	dev->mock->gate = NULL;
 
-	if (vkt_thread_join(thread, jiffies + 30 * HZ, &ret, env->where,
-			    sizeof(env->where))) {
+	if (vkt_thread_join(thread, jiffies + 30 * HZ, &ret, env->ctx.where,
+			    sizeof(env->ctx.where))) {
 		vkt_set_wedged("kvm_vfio_release() still blocked after the open");
 		KUNIT_FAIL(test,
 			   "kvm_vfio_release() under &kvm->lock did not return within 30 s after the device open returned; its thread sleeps in %s",
-			   env->where);
+			   env->ctx.where);
 		return;
 	}
 	overlapped = w->gate->let_go;
@@ -213,17 +212,18 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 	KUNIT_EXPECT_FALSE_MSG(test, IS_ERR(file),
 			       "opening the device through its %s: %ld (the mock's open_device could not take &kvm->lock)",
 			       vkt_path_name(param->path), PTR_ERR(file));
-	if (IS_ERR(file))
-		return;
-	/*
-	 * The premise: kvm_vfio_release() ran, and returned, while the mock
-	 * sat in open_device with VFIO's locks held.  An open that succeeded
-	 * without that overlap showed nothing.
-	 */
-	KUNIT_EXPECT_TRUE_MSG(test, overlapped,
-			      "the release never overlapped the open: kvm_vfio_release() had not returned %u ms after the mock entered open_device, yet the open succeeded",
-			      VKT_GATE_MS);
-	vkt_dev_close(dev, file);
+	if (!IS_ERR(file)) {
+		/*
+		 * The premise: kvm_vfio_release() ran, and returned, while
+		 * the mock sat in open_device with VFIO's locks held.  An
+		 * open that succeeded without that overlap showed nothing.
+		 */
+		KUNIT_EXPECT_TRUE_MSG(test, overlapped,
+				      "the release never overlapped the open: kvm_vfio_release() had not returned %u ms after the mock entered open_device, yet the open succeeded",
+				      VKT_GATE_MS);
+		vkt_dev_close(dev, file);
+	}
+	VKT_EXPECT_MOCK_OK(test, dev->mock);
 }
 
 static struct kunit_case vfio_kvm_lock_cases[] = {

@@ -18,14 +18,14 @@
 
 /*
  * How long a mock that polls for kvm->lock waits, while the lock's holder
- * makes no progress, before it calls it a deadlock: far longer than any
- * holder of kvm->lock needs on a working kernel, even a slow emulated one
- * under load.
+ * makes no progress, before it gives up and fails open_device: far longer
+ * than any holder of kvm->lock needs on a working kernel, even a slow
+ * emulated one under load.
  */
 static unsigned int kvm_lock_poll_ms = 5000;
 module_param(kvm_lock_poll_ms, uint, 0644);
 MODULE_PARM_DESC(kvm_lock_poll_ms,
-		 "ms a mock polls for kvm->lock, while its holder makes no progress, before it reports a deadlock");
+		 "ms a mock polls for kvm->lock, while its holder makes no progress, before it gives up");
 
 const struct vkt_mock_behaviour vkt_mock_lock_kvm = {
 	.name = "lock_kvm",
@@ -59,7 +59,7 @@ void vkt_mock_init(struct vkt_mock *mock, const struct vkt_mock_behaviour *b)
 	mock->lock_mode = VKT_LOCK_BLOCK;
 	mock->poll_ms = kvm_lock_poll_ms;
 	atomic_set(&mock->violations, 0);
-	atomic_set(&mock->deadlocks, 0);
+	atomic_set(&mock->lock_timeouts, 0);
 	atomic_set(&mock->kvm_lock_waiting, 0);
 }
 
@@ -85,8 +85,9 @@ static unsigned int vkt_mock_holder_progress(struct vkt_mock *m)
  * the lock stayed held for poll_ms while the case's count of the holder's
  * progress, if it keeps one, did not move: a side that takes kvm->lock
  * again and again (the race's kvm-vfio thread) can keep a poller out for
- * longer without any deadlock.  When it gives up, the lock is held by
- * someone who waits for a lock VFIO holds around this callback.
+ * longer without any deadlock.  When it gives up, open_device fails: on a
+ * kernel with the ABBA the holder waits for a lock VFIO holds around this
+ * callback, and blocking would hang both sides.
  */
 static bool vkt_mock_take_kvm_lock(struct vkt_mock *m, struct kvm *kvm,
 				   const char *where)
@@ -112,11 +113,11 @@ static bool vkt_mock_take_kvm_lock(struct vkt_mock *m, struct kvm *kvm,
 			progress = now;
 			deadline = jiffies + msecs_to_jiffies(m->poll_ms);
 		} else if (time_after(jiffies, deadline)) {
-			if (atomic_inc_return(&m->deadlocks) == 1)
-				snprintf(m->deadlock, sizeof(m->deadlock),
-					 "%s: &kvm->lock not acquired within %u ms while VFIO holds its device locks around %s: its holder waits for a VFIO lock (&kvm->lock -> &group->group_lock against &group->group_lock -> &kvm->lock)",
-					 m->b->name,
-					 jiffies_to_msecs(jiffies - start), where);
+			if (atomic_inc_return(&m->lock_timeouts) == 1)
+				snprintf(m->lock_timeout, sizeof(m->lock_timeout),
+					 "&kvm->lock not acquired within %u ms while VFIO holds its device locks around %s: another task held it all that time%s",
+					 jiffies_to_msecs(jiffies - start), where,
+					 m->holder_progress ? ", making no progress" : "");
 			break;
 		}
 		usleep_range(200, 500);

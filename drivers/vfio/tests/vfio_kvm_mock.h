@@ -59,7 +59,7 @@ struct vkt_mock {
 	/* set by the case before opening */
 	enum vkt_lock_mode lock_mode;
 	unsigned int poll_ms;
-	/* a count the holder of kvm->lock advances: while it moves, no deadlock */
+	/* a count the holder of kvm->lock advances: while it moves, poll on */
 	const unsigned int *holder_progress;
 	/* the mock polls for kvm->lock: a side that takes it in a loop lets go */
 	atomic_t kvm_lock_waiting;
@@ -74,9 +74,9 @@ struct vkt_mock {
 	unsigned int closes;
 	bool is_open;			/* from open_device's success to close_device */
 	atomic_t violations;
-	atomic_t deadlocks;
+	atomic_t lock_timeouts;
 	char violation[192];		/* the first contract violation */
-	char deadlock[256];		/* the first kvm->lock timeout */
+	char lock_timeout[224];		/* the first kvm->lock it gave up on */
 };
 
 static inline struct vkt_mock *to_vkt_mock(struct vfio_device *vdev)
@@ -87,5 +87,27 @@ static inline struct vkt_mock *to_vkt_mock(struct vfio_device *vdev)
 extern const struct vfio_device_ops vkt_mock_ops;
 
 void vkt_mock_init(struct vkt_mock *m, const struct vkt_mock_behaviour *b);
+
+/**
+ * VKT_EXPECT_MOCK_OK() - expect that a mock saw nothing wrong
+ * @test: the case
+ * @m: the mock
+ *
+ * VFIO kept its contract with the driver (device->kvm set at open_device
+ * when a VM was attached, the same at close_device), and the mock took
+ * kvm->lock each time it polled for it.  The first of each is named.
+ */
+#define VKT_EXPECT_MOCK_OK(test, m)					\
+	do {								\
+		struct kunit *__test = (test);				\
+		struct vkt_mock *__m = (m);				\
+									\
+		KUNIT_EXPECT_EQ_MSG(__test, atomic_read(&__m->violations), 0,	\
+				    "%s mock: driver contract broken: %s",	\
+				    __m->b->name, __m->violation);	\
+		KUNIT_EXPECT_EQ_MSG(__test, atomic_read(&__m->lock_timeouts), 0, \
+				    "%s mock: %s", __m->b->name,	\
+				    __m->lock_timeout);			\
+	} while (0)
 
 #endif /* _VFIO_KVM_MOCK_H */

@@ -133,13 +133,13 @@ static bool vkt_race_attacher_goes_on(struct vkt_race *r, unsigned int i)
 static int vkt_race_opener(void *data)
 {
 	struct vkt_race *r = data;
-	struct vkt_env *env = r->dev->env;
+	struct vkt_ctx *ctx = r->dev->ctx;
 	unsigned long deadline = jiffies + race_deadline_s * HZ / 2;
 	struct file *file;
 	unsigned int i;
 	int ret;
 
-	ret = vkt_env_enter(env, VKT_OPENER);
+	ret = vkt_ctx_enter(ctx, VKT_OPENER);
 	if (ret) {
 		WRITE_ONCE(r->opener_done, true);
 		return ret;
@@ -161,7 +161,7 @@ static int vkt_race_opener(void *data)
 		vkt_race_publish(r, NULL);
 		vkt_dev_close(r->dev, file);
 	}
-	vkt_env_leave(env, VKT_OPENER);
+	vkt_ctx_leave(ctx, VKT_OPENER);
 	WRITE_ONCE(r->opener_done, true);
 	return 0;
 }
@@ -184,12 +184,12 @@ static void vkt_race_let_opener_in(struct vkt_race *r)
 static int vkt_race_attacher(void *data)
 {
 	struct vkt_race *r = data;
-	struct vkt_env *env = r->vm->env;
+	struct vkt_ctx *ctx = r->vm->ctx;
 	struct file *file = NULL;
 	unsigned int i;
 	int ret;
 
-	ret = vkt_env_enter(env, VKT_ATTACHER);
+	ret = vkt_ctx_enter(ctx, VKT_ATTACHER);
 	if (ret)
 		return ret;
 	for (i = 0; vkt_race_attacher_goes_on(r, i); i++) {
@@ -219,7 +219,7 @@ static int vkt_race_attacher(void *data)
 		/* the mocks' progress count: read while this goes on */
 		WRITE_ONCE(r->attaches, r->attaches + 1);
 	}
-	vkt_env_leave(env, VKT_ATTACHER);
+	vkt_ctx_leave(ctx, VKT_ATTACHER);
 	return 0;
 }
 
@@ -240,15 +240,14 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	struct vkt_thread *opener, *attacher;
 	bool opener_late, attacher_late;
 	unsigned long deadline;
-	struct vkt_env *env;
+	struct vkt_env *env = test->priv;
 	struct vkt_dev *dev;
 	struct vkt_vm *vm;
 	struct vkt_race *r;
 
 	vkt_skip_unless_path(test, param->path);
-	env = vkt_env_create(test);
-	dev = vkt_dev_create(env, param->path, b, NULL);
-	vm = vkt_vm_create(env);
+	dev = vkt_dev_create(&env->devs, param->path, b, NULL);
+	vm = vkt_vm_create(&env->vms);
 
 	/* Leaked if a thread never ends: it would still use it. */
 	r = kzalloc_obj(*r, GFP_KERNEL);
@@ -277,8 +276,8 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 		KUNIT_FAIL(test, "vkt_thread_run(): %ld", PTR_ERR(attacher));
 		return;
 	}
-	opener_late = vkt_thread_join(opener, deadline, NULL, env->where,
-				      sizeof(env->where));
+	opener_late = vkt_thread_join(opener, deadline, NULL, env->ctx.where,
+				      sizeof(env->ctx.where));
 	attacher_late = vkt_thread_join(attacher, deadline, NULL, r->where,
 					sizeof(r->where));
 
@@ -292,7 +291,7 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 		if (opener_late)
 			KUNIT_FAIL(test,
 				   "the device opener did not finish within %u s (left running; later cases skip); it sleeps in %s",
-				   race_deadline_s, env->where);
+				   race_deadline_s, env->ctx.where);
 		if (attacher_late)
 			KUNIT_FAIL(test,
 				   "the kvm-vfio thread did not finish within %u s (left running; later cases skip); it sleeps in %s",
@@ -325,11 +324,7 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	else
 		KUNIT_EXPECT_EQ_MSG(test, vkt_vm_destroyed(vm), 1,
 				    "kvm_destroy_vm() did not run when the case closed the VM fd after the race: a reference to the VM was leaked");
-	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&dev->mock->violations), 0,
-			    "%s mock: driver contract broken: %s", b->name,
-			    dev->mock->violation);
-	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&dev->mock->deadlocks), 0,
-			    "deadlock: %s", dev->mock->deadlock);
+	VKT_EXPECT_MOCK_OK(test, dev->mock);
 	dev->mock->holder_progress = NULL;
 	kfree(r);
 }

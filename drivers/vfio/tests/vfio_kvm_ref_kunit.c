@@ -31,8 +31,8 @@ static struct vkt_dev *vkt_ref_dev(struct vkt_env *env,
 				   const struct vkt_mock_behaviour *mock,
 				   void *dev_set_id)
 {
-	enum vkt_path path = *(const enum vkt_path *)env->test->param_value;
-	struct vkt_dev *dev = vkt_dev_create(env, path, mock, dev_set_id);
+	enum vkt_path path = *(const enum vkt_path *)env->ctx.test->param_value;
+	struct vkt_dev *dev = vkt_dev_create(&env->devs, path, mock, dev_set_id);
 
 	dev->mock->lock_mode = VKT_LOCK_POLL;
 	return dev;
@@ -41,10 +41,10 @@ static struct vkt_dev *vkt_ref_dev(struct vkt_env *env,
 /* A VM whose destruction the case can see. */
 static struct vkt_vm *vkt_ref_vm(struct vkt_env *env)
 {
-	struct vkt_vm *vm = vkt_vm_create(env);
+	struct vkt_vm *vm = vkt_vm_create(&env->vms);
 
 	if (vkt_vm_destroyed(vm) < 0)
-		kunit_skip(env->test,
+		kunit_skip(env->ctx.test,
 			   "the VM has no debugfs directory (CONFIG_DEBUG_FS): its destruction cannot be seen");
 	return vm;
 }
@@ -131,7 +131,7 @@ static void vkt_ref_expect_destroyed(struct kunit *test, struct vkt_vm *vm,
  */
 static void vfio_kvm_ref_open_holds_one(struct kunit *test)
 {
-	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_env *env = test->priv;
 	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *f1, *f2;
@@ -153,19 +153,21 @@ static void vfio_kvm_ref_open_holds_one(struct kunit *test)
 				"with the device bound"))
 		return;
 	vkt_dev_close(dev, f1);
+	VKT_EXPECT_MOCK_OK(test, dev->mock);
 	vkt_ref_expect_destroyed(test, vm, "at the device's last close");
 }
 
 /* The last close drops the reference and clears device->kvm. */
 static void vfio_kvm_ref_last_close_drops(struct kunit *test)
 {
-	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_env *env = test->priv;
 	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 
 	vkt_dev_close(dev, vkt_ref_open_with_vm(test, dev, vm));
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
 			      "device->kvm after the last close");
+	VKT_EXPECT_MOCK_OK(test, dev->mock);
 	vkt_ref_expect_destroyed(test, vm, "after the device's last close");
 }
 
@@ -176,7 +178,7 @@ static void vfio_kvm_ref_last_close_drops(struct kunit *test)
  */
 static void vkt_ref_dropped_while_open(struct kunit *test, bool release)
 {
-	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_env *env = test->priv;
 	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *file;
@@ -196,6 +198,7 @@ static void vkt_ref_dropped_while_open(struct kunit *test, bool release)
 	vkt_dev_close(dev, file);
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
 			      "device->kvm after the last close");
+	VKT_EXPECT_MOCK_OK(test, dev->mock);
 	vkt_ref_expect_destroyed(test, vm, "at the device's last close");
 }
 
@@ -216,7 +219,7 @@ static void vfio_kvm_ref_kept_after_file_del(struct kunit *test)
  */
 static void vfio_kvm_ref_group_moved(struct kunit *test)
 {
-	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_env *env = test->priv;
 	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm1 = vkt_ref_vm(env);
 	struct vkt_vm *vm2 = vkt_ref_vm(env);
@@ -246,6 +249,7 @@ static void vfio_kvm_ref_group_moved(struct kunit *test)
 				"device->kvm at the next first open: still the first VM");
 	vkt_ref_handed(test, vm2, dev);
 	vkt_dev_close(dev, file);
+	VKT_EXPECT_MOCK_OK(test, dev->mock);
 	vkt_ref_expect_destroyed(test, vm2,
 				 "for the second VM after the device's last close");
 }
@@ -270,7 +274,7 @@ static void vkt_ref_expect_no_vm(struct kunit *test, struct vkt_dev *dev,
  */
 static void vfio_kvm_ref_no_vm(struct kunit *test)
 {
-	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_env *env = test->priv;
 	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 
@@ -279,13 +283,14 @@ static void vfio_kvm_ref_no_vm(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vkt_dev_detach(dev, vm), 0);
 	vkt_ref_expect_no_vm(test, dev,
 			     "of a group deleted from its VM (KVM_DEV_VFIO_FILE_DEL)");
+	VKT_EXPECT_MOCK_OK(test, dev->mock);
 	vkt_ref_expect_destroyed(test, vm, "after the opens without it");
 }
 
 /* After KVM released the group, the next first open gets no VM. */
 static void vfio_kvm_ref_none_after_release(struct kunit *test)
 {
-	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_env *env = test->priv;
 	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 
@@ -293,6 +298,7 @@ static void vfio_kvm_ref_none_after_release(struct kunit *test)
 	vkt_vm_release_kvfio(vm);
 	vkt_ref_expect_no_vm(test, dev,
 			     "after KVM released the group (kvm_vfio_release())");
+	VKT_EXPECT_MOCK_OK(test, dev->mock);
 	vkt_ref_expect_destroyed(test, vm, "after the open without it");
 }
 
@@ -325,7 +331,7 @@ KUNIT_ARRAY_PARAM(vkt_pairs, vkt_pairs, vkt_pair_desc);
 static struct vkt_dev *vkt_pair_dev(struct vkt_env *env, enum vkt_path path,
 				    struct file **file)
 {
-	struct vkt_dev *dev = vkt_dev_create(env, path,
+	struct vkt_dev *dev = vkt_dev_create(&env->devs, path,
 					     &vkt_mock_lock_kvm, NULL);
 
 	dev->mock->lock_mode = VKT_LOCK_POLL;
@@ -333,7 +339,7 @@ static struct vkt_dev *vkt_pair_dev(struct vkt_env *env, enum vkt_path path,
 		*file = dev->group;
 	} else {
 		*file = vkt_dev_cdev_open(dev);
-		KUNIT_ASSERT_FALSE_MSG(env->test, IS_ERR(*file),
+		KUNIT_ASSERT_FALSE_MSG(env->ctx.test, IS_ERR(*file),
 				       "opening the device's cdev: %ld",
 				       PTR_ERR(*file));
 	}
@@ -368,7 +374,7 @@ static struct vkt_vm *vkt_pair_setup(struct kunit *test,
 
 	vkt_skip_unless_path(test, pair->a);
 	vkt_skip_unless_path(test, pair->b);
-	env = vkt_env_create(test);
+	env = test->priv;
 	*a = vkt_pair_dev(env, pair->a, fa);
 	*b = vkt_pair_dev(env, pair->b, fb);
 	vm = vkt_ref_vm(env);
@@ -409,6 +415,8 @@ static void vfio_kvm_ref_release_every_file(struct kunit *test)
 	vkt_dev_close(a, open_a);
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(a),
 			      "device->kvm after the open device's last close");
+	VKT_EXPECT_MOCK_OK(test, a->mock);
+	VKT_EXPECT_MOCK_OK(test, b->mock);
 	vkt_ref_expect_destroyed(test, vm, "after both devices' last close");
 }
 
@@ -439,6 +447,8 @@ static void vfio_kvm_ref_file_del_one(struct kunit *test)
 		return;
 	vkt_dev_close(b, open_b);
 	vkt_dev_close(a, open_a);
+	VKT_EXPECT_MOCK_OK(test, a->mock);
+	VKT_EXPECT_MOCK_OK(test, b->mock);
 	vkt_ref_expect_destroyed(test, vm, "after both devices' last close");
 }
 
@@ -448,7 +458,7 @@ static void vfio_kvm_ref_file_del_one(struct kunit *test)
  */
 static void vfio_kvm_ref_open_fails(struct kunit *test)
 {
-	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_env *env = test->priv;
 	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_fail_open, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	unsigned int attempt;
@@ -470,6 +480,7 @@ static void vfio_kvm_ref_open_fails(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ_MSG(test, dev->mock->opens, 2U,
 			    "open_device calls for two opens that failed in it: a failed first open must leave the device closed");
+	VKT_EXPECT_MOCK_OK(test, dev->mock);
 	vkt_ref_expect_destroyed(test, vm, "after two opens that failed in open_device");
 }
 
@@ -477,7 +488,7 @@ static void vfio_kvm_ref_open_fails(struct kunit *test)
 static void vfio_kvm_ref_dev_set_shared(struct kunit *test)
 {
 	static int dev_set_id;
-	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_env *env = test->priv;
 	struct vkt_dev *a = vkt_ref_dev(env, &vkt_mock_lock_kvm, &dev_set_id);
 	struct vkt_dev *b = vkt_ref_dev(env, &vkt_mock_lock_kvm, &dev_set_id);
 	struct vkt_vm *vm = vkt_ref_vm(env);
@@ -499,6 +510,8 @@ static void vfio_kvm_ref_dev_set_shared(struct kunit *test)
 				"with the first device of the dev_set closed and the second open"))
 		return;
 	vkt_dev_close(b, fb);
+	VKT_EXPECT_MOCK_OK(test, a->mock);
+	VKT_EXPECT_MOCK_OK(test, b->mock);
 	vkt_ref_expect_destroyed(test, vm,
 				 "after closing both devices of the dev_set");
 }
@@ -511,7 +524,7 @@ static void vfio_kvm_ref_dev_set_shared(struct kunit *test)
  */
 static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
 {
-	struct vkt_env *env = vkt_env_create(test);
+	struct vkt_env *env = test->priv;
 	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *file;
@@ -521,6 +534,7 @@ static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
 	if (!vkt_ref_vfio_keeps(test, vm, dev, "while the device was open"))
 		return;
 	vkt_dev_close(dev, file);
+	VKT_EXPECT_MOCK_OK(test, dev->mock);
 	vkt_ref_expect_destroyed(test, vm,
 				 "at the last VFIO close, which held the last reference");
 }
@@ -543,8 +557,8 @@ KUNIT_ARRAY_PARAM(vkt_second, vkt_second_attached, vkt_second_desc);
 static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
 {
 	bool attached = *(const bool *)test->param_value;
-	struct vkt_env *env = vkt_env_create(test);
-	struct vkt_dev *dev = vkt_dev_create(env, VKT_PATH_CDEV,
+	struct vkt_env *env = test->priv;
+	struct vkt_dev *dev = vkt_dev_create(&env->devs, VKT_PATH_CDEV,
 					     &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *first, *second;
@@ -565,6 +579,7 @@ static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
 				"with the first binding open after a refused second bind"))
 		return;
 	vkt_dev_close(dev, first);
+	VKT_EXPECT_MOCK_OK(test, dev->mock);
 	vkt_ref_expect_destroyed(test, vm,
 				 "after the first binding's last close");
 }
@@ -577,9 +592,9 @@ static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
 static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 {
 	const struct vkt_mock_behaviour *b = &vkt_mock_lock_kvm;
-	struct vkt_env *env = vkt_env_create(test);
-	struct vkt_dev *grouped = vkt_dev_create(env, VKT_PATH_GROUP, b, NULL);
-	struct vkt_dev *bound = vkt_dev_create(env, VKT_PATH_CDEV, b, NULL);
+	struct vkt_env *env = test->priv;
+	struct vkt_dev *grouped = vkt_dev_create(&env->devs, VKT_PATH_GROUP, b, NULL);
+	struct vkt_dev *bound = vkt_dev_create(&env->devs, VKT_PATH_CDEV, b, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct iommu_group *iommu_group;
 	struct file *file, *group;
@@ -605,12 +620,14 @@ static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, iommu_group);
 	snprintf(path, sizeof(path), "vfio/%d", iommu_group_id(iommu_group));
 	iommu_group_put(iommu_group);
-	group = vkt_open_node(env, path);
+	group = vkt_open_node(&env->ctx, path);
 	KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(group), -EBUSY,
 			    "opening the group of a device bound through its cdev");
 	if (!IS_ERR(group))
-		vkt_close_node(env, group);
+		vkt_close_node(&env->ctx, group);
 	vkt_dev_close(bound, file);
+	VKT_EXPECT_MOCK_OK(test, grouped->mock);
+	VKT_EXPECT_MOCK_OK(test, bound->mock);
 	vkt_ref_expect_destroyed(test, vm,
 				 "after the refused bind and the bound device's last close");
 }

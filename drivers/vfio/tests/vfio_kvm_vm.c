@@ -12,7 +12,6 @@
 #include <uapi/linux/kvm.h>
 
 #include "vfio_kvm_call.h"
-#include "vfio_kvm_env.h"	/* struct vkt_env: the case's VMs */
 #include "vfio_kvm_vm.h"
 
 static char *kvm_mode = "auto";
@@ -22,13 +21,13 @@ MODULE_PARM_DESC(kvm,
 
 /* ---- VMs ---------------------------------------------------------------- */
 
-static struct vkt_vm *vkt_vm_alloc(struct vkt_env *env)
+static struct vkt_vm *vkt_vm_alloc(struct vkt_vms *vms)
 {
 	struct vkt_vm *vm;
 
-	KUNIT_ASSERT_LT(env->test, env->nr_vms, VKT_MAX_VMS);
-	vm = &env->vms[env->nr_vms++];
-	vm->env = env;
+	KUNIT_ASSERT_LT(vms->ctx->test, vms->nr, VKT_MAX_VMS);
+	vm = &vms->vm[vms->nr++];
+	vm->ctx = vms->ctx;
 	mutex_init(&vm->told_lock);
 	return vm;
 }
@@ -61,20 +60,20 @@ static bool vkt_vm_debugfs_there(const char *name)
 }
 
 /* A VM from /dev/kvm, or why there is none. */
-static long vkt_vm_open(struct vkt_env *env, struct vkt_vm *vm)
+static long vkt_vm_open(struct vkt_ctx *ctx, struct vkt_vm *vm)
 {
 	struct vkt_call call = { .fn = vkt_call_create_vm };
 	struct file *kvm_dev;
 	pid_t pid = 0;
 	int fd;
 
-	kvm_dev = vkt_open_node(env, "kvm");
+	kvm_dev = vkt_open_node(ctx, "kvm");
 	if (IS_ERR(kvm_dev))
 		return PTR_ERR(kvm_dev);
 	call.file = kvm_dev;
 	call.data = &pid;
-	fd = vkt_call(env, "KVM_CREATE_VM", &call);
-	vkt_fput(env, "closing /dev/kvm", kvm_dev);
+	fd = vkt_call(ctx, "KVM_CREATE_VM", &call);
+	vkt_fput(ctx, "closing /dev/kvm", kvm_dev);
 	if (fd < 0)
 		return fd;
 
@@ -96,17 +95,17 @@ static long vkt_vm_open(struct vkt_env *env, struct vkt_vm *vm)
  * no hardware virtualization) the case skips, or with
  * vfio_kvm_kunit.kvm=real fails.
  */
-struct vkt_vm *vkt_vm_create(struct vkt_env *env)
+struct vkt_vm *vkt_vm_create(struct vkt_vms *vms)
 {
-	struct kunit *test = env->test;
+	struct kunit *test = vms->ctx->test;
 	struct vkt_vm *vm;
 	long ret;
 
-	vm = vkt_vm_alloc(env);
-	ret = vkt_vm_open(env, vm);
+	vm = vkt_vm_alloc(vms);
+	ret = vkt_vm_open(vms->ctx, vm);
 	if (ret) {
 		vkt_vm_close(vm);
-		env->nr_vms--;
+		vms->nr--;
 		memset(vm, 0, sizeof(*vm));
 		if (strcmp(kvm_mode, "real"))
 			kunit_skip(test,
@@ -126,14 +125,14 @@ struct vkt_vm *vkt_vm_create(struct vkt_env *env)
 int vkt_vm_create_kvfio(struct vkt_vm *vm)
 {
 	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_VFIO };
-	void __user *uarg = vkt_uarg(vm->env);
+	void __user *uarg = vkt_uarg(vm->ctx);
 	struct file *file;
 	int ret;
 
 	vm->released = false;
 	if (copy_to_user(uarg, &cd, sizeof(cd)))
 		return -EFAULT;
-	ret = vkt_ioctl(vm->env, "KVM_CREATE_DEVICE(KVM_DEV_TYPE_VFIO)",
+	ret = vkt_ioctl(vm->ctx, "KVM_CREATE_DEVICE(KVM_DEV_TYPE_VFIO)",
 			vm->vm_file, KVM_CREATE_DEVICE, (unsigned long)uarg);
 	if (ret)
 		return ret;
@@ -149,7 +148,7 @@ int vkt_vm_create_kvfio(struct vkt_vm *vm)
 /* KVM_DEV_VFIO_FILE_ADD or _DEL with an fd of @file. */
 static int vkt_vm_set_file(struct vkt_vm *vm, struct file *file, u64 op)
 {
-	void __user *uarg = vkt_uarg(vm->env);
+	void __user *uarg = vkt_uarg(vm->ctx);
 	struct kvm_device_attr attr = {
 		.group = KVM_DEV_VFIO_FILE,
 		.attr = op,
@@ -166,7 +165,7 @@ static int vkt_vm_set_file(struct vkt_vm *vm, struct file *file, u64 op)
 	    put_user(fd, (int __user *)(uarg + sizeof(attr))))
 		ret = -EFAULT;
 	else
-		ret = vkt_ioctl(vm->env,
+		ret = vkt_ioctl(vm->ctx,
 				op == KVM_DEV_VFIO_FILE_ADD ?
 				"KVM_SET_DEVICE_ATTR(KVM_DEV_VFIO_FILE_ADD)" :
 				"KVM_SET_DEVICE_ATTR(KVM_DEV_VFIO_FILE_DEL)",
@@ -185,7 +184,7 @@ static void vkt_vm_tell(struct vkt_vm *vm, struct file *file, bool add)
 {
 	int i;
 
-	if (current != vm->env->actors[0])
+	if (current != vm->ctx->actors[0])
 		return;
 	mutex_lock(&vm->told_lock);
 	for (i = 0; i < VKT_MAX_TOLD; i++) {
@@ -196,7 +195,7 @@ static void vkt_vm_tell(struct vkt_vm *vm, struct file *file, bool add)
 	}
 	mutex_unlock(&vm->told_lock);
 	if (add && i == VKT_MAX_TOLD)
-		KUNIT_FAIL(vm->env->test, "more than %d files told to one VM",
+		KUNIT_FAIL(vm->ctx->test, "more than %d files told to one VM",
 			   VKT_MAX_TOLD);
 }
 
@@ -219,18 +218,18 @@ int vkt_vm_del_file(struct vkt_vm *vm, struct file *file)
 	vkt_vm_tell(vm, file, false);
 	ret = vkt_vm_set_file(vm, file, KVM_DEV_VFIO_FILE_DEL);
 	/* kvm_vfio_file_del()'s fput() of the file, now */
-	vkt_fput(vm->env, "the fput()s KVM_DEV_VFIO_FILE_DEL deferred", NULL);
+	vkt_fput(vm->ctx, "the fput()s KVM_DEV_VFIO_FILE_DEL deferred", NULL);
 	return ret;
 }
 
 /* The VM the case told of @file, if it still has its kvm-vfio device. */
-struct vkt_vm *vkt_vm_of_file(struct vkt_env *env, struct file *file)
+struct vkt_vm *vkt_vm_of_file(struct vkt_vms *vms, struct file *file)
 {
 	struct vkt_vm *found = NULL;
 	int i, j;
 
-	for (i = 0; i < env->nr_vms && !found; i++) {
-		struct vkt_vm *vm = &env->vms[i];
+	for (i = 0; i < vms->nr && !found; i++) {
+		struct vkt_vm *vm = &vms->vm[i];
 
 		mutex_lock(&vm->told_lock);
 		for (j = 0; j < VKT_MAX_TOLD; j++)
@@ -256,7 +255,7 @@ void vkt_vm_release_kvfio(struct vkt_vm *vm)
 
 	/* and kvm_vfio_release()'s fput() of the vfio files, now */
 	vm->kvfio = NULL;
-	vkt_fput(vm->env,
+	vkt_fput(vm->ctx,
 		 "closing the kvm-vfio device (kvm_vfio_release() under &kvm->lock)",
 		 kvfio);
 }
@@ -265,7 +264,7 @@ void vkt_vm_release_kvfio(struct vkt_vm *vm)
 void vkt_vm_close(struct vkt_vm *vm)
 {
 	if (vm->vm_file)
-		vkt_fput(vm->env, "closing the VM fd", vm->vm_file);
+		vkt_fput(vm->ctx, "closing the VM fd", vm->vm_file);
 	vm->vm_file = NULL;
 }
 

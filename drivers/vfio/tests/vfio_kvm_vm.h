@@ -10,14 +10,16 @@
 #include <linux/fs.h>
 #include <linux/mutex.h>
 
+#include "vfio_kvm_call.h"
+
 #define VKT_MAX_TOLD	8
+#define VKT_MAX_VMS	2
 
 struct kvm;
-struct vkt_env;
 
 /* A VM created through /dev/kvm, and its kvm-vfio device. */
 struct vkt_vm {
-	struct vkt_env *env;
+	struct vkt_ctx *ctx;
 	/* the VM as VFIO hands it to drivers, once a case has seen it */
 	struct kvm *kvm;
 	struct file *vm_file;
@@ -29,12 +31,19 @@ struct vkt_vm {
 	struct mutex told_lock;		/* guards told[] */
 };
 
-struct vkt_vm *vkt_vm_create(struct vkt_env *env);
+/* A case's VMs. */
+struct vkt_vms {
+	struct vkt_ctx *ctx;
+	struct vkt_vm vm[VKT_MAX_VMS];
+	int nr;
+};
+
+struct vkt_vm *vkt_vm_create(struct vkt_vms *vms);
 int vkt_vm_create_kvfio(struct vkt_vm *vm);
 int vkt_vm_add_file(struct vkt_vm *vm, struct file *file);
 int vkt_vm_del_file(struct vkt_vm *vm, struct file *file);
 /* The VM the case told of @file, if it still has its kvm-vfio device. */
-struct vkt_vm *vkt_vm_of_file(struct vkt_env *env, struct file *file);
+struct vkt_vm *vkt_vm_of_file(struct vkt_vms *vms, struct file *file);
 void vkt_vm_release_kvfio(struct vkt_vm *vm);
 void vkt_vm_close(struct vkt_vm *vm);
 int vkt_vm_destroyed(struct vkt_vm *vm);

@@ -1098,7 +1098,7 @@ def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc,
 
 # ---- coverage -------------------------------------------------------------
 
-CHECK = re.compile(r'\bKUNIT_(EXPECT|ASSERT)_\w+\(|\bKUNIT_FAIL(_AND_ABORT)?\(|\bVKT_(EXPECT_USERS|ASSERT_VFIO_HOLDS_REF)\(')
+CHECK = re.compile(r'\bKUNIT_(EXPECT|ASSERT)_\w+\(|\bKUNIT_FAIL(_AND_ABORT)?\(|\bVKT_(EXPECT_USERS|EXPECT_MOCK_OK|ASSERT_VFIO_HOLDS_REF)\(')
 # Checks that only guard a case's setup (an attach, an allocation, a
 # thread): they fail when the test cannot run, not when the kernel is wrong.
 SETUP = re.compile(r'vkt_vm_attach\(|vkt_vm_detach\(|vkt_vm_add_file\(|'
@@ -1110,10 +1110,8 @@ FAILED_AT = re.compile(r'(?:EXPECTATION|ASSERTION) FAILED at \S*?([\w.]+\.c):(\d
 def cmd_coverage(src, logs):
 	import glob
 	sites = []
-	# the environment's checks: what the mocks saw, and the deadline of
-	# every call of a case
-	env_checks = {'vfio_kvm_dev.c': 'static void vkt_dev_report(',
-		      'vfio_kvm_call.c': 'long vkt_call('}
+	# the environment's one check: the deadline of every call of a case
+	env_checks = {'vfio_kvm_call.c': 'long vkt_call('}
 	for path in sorted(glob.glob(os.path.join(src, '*_kunit.c'))) + \
 		    [os.path.join(src, f) for f in sorted(env_checks)]:
 		name = os.path.basename(path)

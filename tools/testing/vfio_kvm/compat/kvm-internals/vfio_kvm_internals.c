@@ -21,21 +21,21 @@
 #include <linux/vfio.h>
 
 #include "vfio_kvm_call.h"
-#include "vfio_kvm_env.h"
+#include "vfio_kvm_vm.h"
 
-struct vkt_vm *vkt_vm_create_fake(struct vkt_env *env, unsigned int users)
+struct vkt_vm *vkt_vm_create_fake(struct vkt_vms *vms, unsigned int users)
 {
-	struct vkt_vm *vm = vkt_vm_alloc(env);
+	struct vkt_vm *vm = vkt_vm_alloc(vms);
 	struct kvm *kvm;
 
 	kvm = kvzalloc_obj(*kvm, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(env->test, kvm);
+	KUNIT_ASSERT_NOT_NULL(vms->ctx->test, kvm);
 	mutex_init(&kvm->lock);
 	refcount_set(&kvm->users_count, users);
 	vm->kvm = kvm;
 	vm->fake = true;
 	vm->fake_base = users;
-	kunit_info(env->test, "KVM: a fake struct kvm, users_count %u", users);
+	kunit_info(vms->ctx->test, "KVM: a fake struct kvm, users_count %u", users);
 	return vm;
 }
 
@@ -74,7 +74,7 @@ int vkt_fake_vm_add_file(struct vkt_vm *vm, struct file *file)
 	vm->files[i] = get_file(file);
 	call.file = file;
 	call.data = vm->kvm;
-	vkt_call(vm->env, "vfio_file_set_kvm() of KVM_DEV_VFIO_FILE_ADD", &call);
+	vkt_call(vm->ctx, "vfio_file_set_kvm() of KVM_DEV_VFIO_FILE_ADD", &call);
 	return 0;
 }
 
@@ -88,7 +88,7 @@ int vkt_fake_vm_del_file(struct vkt_vm *vm, struct file *file)
 	if (i < 0)
 		return -ENOENT;
 	vm->files[i] = NULL;
-	vkt_call(vm->env, "vfio_file_set_kvm() of KVM_DEV_VFIO_FILE_DEL", &call);
+	vkt_call(vm->ctx, "vfio_file_set_kvm() of KVM_DEV_VFIO_FILE_DEL", &call);
 	return 0;
 }
 
@@ -115,7 +115,7 @@ void vkt_fake_vm_release(struct vkt_vm *vm)
 {
 	struct vkt_call call = { .fn = vkt_call_fake_release, .data = vm };
 
-	vkt_call(vm->env, "kvm_vfio_release() of a fake VM under &kvm->lock",
+	vkt_call(vm->ctx, "kvm_vfio_release() of a fake VM under &kvm->lock",
 		 &call);
 }
 
