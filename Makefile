@@ -22,6 +22,8 @@
 #                (a series that names it as its base) against a pristine 7.3 tree
 #                (KVER=, KSRC=), signed off by git's user.name/user.email,
 #                with the checks upstream makes (series/report.txt)
+#   make kconfig-check  the project's Kconfig (its one entry point, ./Kconfig)
+#                checked with the scripts/kconfig of each kernel (KVERS=)
 #   make module  out-of-tree build of the modules against KDIR (Kbuild)
 #   make clean-cache   remove the cache (sources, build trees, ccache)
 
@@ -29,12 +31,12 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vfio-kvm-kunit
 # the runner's settings, passed on when given (an empty ARCH would reach
 # Kbuild in make module and name no architecture)
-VKT_SETTINGS := REPEAT KVER ARCH KSRC KERNEL_PATCHES LOCKDEP KVM_MODE RESULTS BOOTS MATRIX MATRIX_SETS MATRIX_KERNELS
+VKT_SETTINGS := REPEAT KVER KVERS ARCH KSRC KERNEL_PATCHES LOCKDEP KVM_MODE RESULTS BOOTS MATRIX MATRIX_SETS MATRIX_KERNELS
 export CACHE $(foreach v,$(VKT_SETTINGS),$(if $(filter-out undefined,$(origin $(v))),$(v)))
 
 TOOLS := tools/testing/vfio_kvm
 
-.PHONY: run quick test matrix test-7.3 test-fixes mutants soak module-check series module module-clean clean-cache
+.PHONY: run quick test matrix test-7.3 test-fixes mutants soak module-check series kconfig-check module module-clean clean-cache
 
 run:
 	@$(TOOLS)/run.sh
@@ -66,6 +68,9 @@ quick:
 
 series:
 	@$(TOOLS)/series.sh
+
+kconfig-check:
+	@$(TOOLS)/kconfig-check.sh
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules

@@ -140,6 +140,3 @@ int vkt_case_init(struct kunit *test)
 	env->ctx.actors[0] = current;
 	return 0;
 }
-
-MODULE_DESCRIPTION("KUnit tests for the VFIO <-> KVM lock order and KVM references");
-MODULE_LICENSE("GPL");

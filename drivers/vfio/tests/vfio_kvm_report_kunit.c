@@ -5,6 +5,7 @@
  * stays on and the kernel is not tainted, so they run with the suites,
  * KUNIT_ALL_TESTS included.
  */
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <kunit/test.h>
 
@@ -145,3 +146,6 @@ static struct kunit_suite vfio_kvm_report_suite = {
 };
 
 kunit_test_suite(vfio_kvm_report_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the VFIO <-> KVM lock order and KVM references");
+MODULE_LICENSE("GPL");

@@ -144,6 +144,18 @@ vkt_hook() {
 	grep -qxF "$2" "$1" || echo "$2" >> "$1"
 }
 
+# The project's Kconfig files (its top-level Kconfig) in a tree: each
+# "source" line in the Kconfig of the directory above the file's, as the
+# kernel sources its own.
+vkt_hook_kconfig() {
+	local tree=$1 line file
+	while read -r line; do
+		file=$(echo "$line" | sed -n 's/^source "\(.*\)"$/\1/p')
+		[ -n "$file" ] || continue
+		vkt_hook "$tree/$(dirname "$(dirname "$file")")/Kconfig" "$line"
+	done < "$VKT_REPO/Kconfig"
+}
+
 # Take out a hook of an older suite: line $2 of file $1.
 vkt_unhook() {
 	if grep -qxF "$2" "$1"; then
@@ -207,7 +219,7 @@ vkt_install_suite() {
 	vkt_stage_suite "$tree" "$stage" "$slab_obj"
 	rsync -r --checksum --delete "$stage/" "$tree/drivers/vfio/tests/"
 	rm -rf "$stage"
-	vkt_hook "$tree/drivers/vfio/Kconfig" 'source "drivers/vfio/tests/Kconfig"'
+	vkt_hook_kconfig "$tree"
 	vkt_hook "$tree/drivers/vfio/Makefile" 'obj-y += tests/'
 	# a tree the suite was installed in when its KUnit helpers were KUnit's
 	vkt_unhook "$tree/lib/kunit/Makefile" 'kunit-objs += thread.o reports.o'

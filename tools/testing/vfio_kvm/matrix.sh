@@ -75,6 +75,12 @@ result=$(python3 "$here/series/kunit_verdict_test.py" 2>&1)
 echo "$result"
 count "$result"
 row "series-verdict-tests" "-" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" 0 "$m fixtures judged as they must be, $x not"
+echo "=== the project's Kconfig in each kernel's scripts/kconfig (kconfig-check.sh)"
+t1=$(date +%s)
+result=$(KVERS= "$here/kconfig-check.sh" 2>&1) || true
+echo "$result"
+count "$result"
+row "kconfig-check" "-" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $(($(date +%s) - t1)) "$m Kconfig checks passed, $x not"
 
 while read -r name kernel lockdep set check boots patches killers pattern; do
 	case "$name" in ''|\#*) continue;; esac
