@@ -21,12 +21,10 @@
 {
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
-t0=$(date +%s)
-say() { printf '[vfio-kvm %4ds] %s\n' $(($(date +%s) - t0)) "$*" >&2; }
-fail_setup() { echo "kconfig-check.sh: error: $*" >&2; echo "0 passed, 1 failed"; exit 2; }
-# shellcheck source=tools/testing/vfio_kvm/kernel.sh
-. "$here/kernel.sh"
+# shellcheck disable=SC2034 # read by lib.sh: a setup error is counted
+VKT_COUNTS=y
+# shellcheck source=tools/testing/vfio_kvm/lib.sh
+. "$here/lib.sh"
 KVERS=${KVERS:-$VKT_KVERS}
 for k in $KVERS; do
 	vkt_known_kver "$k" || fail_setup "KVERS: $k is not one of $VKT_KVERS"

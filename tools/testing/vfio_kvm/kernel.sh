@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Kernel trees for the vfio <-> kvm suites: Debian's sources in a cache,
 # the suite's hooks, patches applied for one run, the build.  Sourced by
-# run.sh; the functions print what they do and return non-zero on failure.
+# lib.sh, which every script sources; the functions print what they do and
+# return non-zero on failure.
 
 # newest first
 VKT_KVERS="7.3 6.12 6.1"

@@ -25,7 +25,10 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
+# shellcheck disable=SC2034 # read by lib.sh: a setup error is counted
+VKT_COUNTS=y
+# shellcheck source=tools/testing/vfio_kvm/lib.sh
+. "$here/lib.sh"
 MATRIX=$(echo ${MATRIX:-})
 MATRIX_KERNELS=$(echo ${MATRIX_KERNELS:-})
 MATRIX_SETS=$(echo ${MATRIX_SETS:-gate full})
@@ -33,14 +36,10 @@ export CACHE
 out="$CACHE/results/matrix"
 history="$CACHE/results/history"
 mkdir -p "$out" "$history"
-t0=$(date +%s)
 met=0
 missed=0
 table=()
 declare -A baseline
-
-say() { printf '[vfio-kvm %4ds] %s\n' $(($(date +%s) - t0)) "$*"; }
-fail_setup() { echo "matrix.sh: error: $*" >&2; echo "0 passed, 1 failed"; exit 2; }
 
 row() {
 	table+=("$(printf '%-32s %-6s %-9s %5ss  %s' "$@")")
@@ -60,8 +59,6 @@ count() {
 
 # The judge is tested first, with recorded runs, against kunit.py's parser
 # of the newest kernel tree.
-# shellcheck source=tools/testing/vfio_kvm/kernel.sh
-. "$here/kernel.sh"
 mkdir -p "$CACHE"
 vkt_get_source "${VKT_KVERS%% *}"
 tree=$(vkt_debian_tree "${VKT_KVERS%% *}")

@@ -25,20 +25,16 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # read by lib.sh: a setup error is counted
+VKT_COUNTS=y
+# shellcheck source=tools/testing/vfio_kvm/lib.sh
+. "$here/lib.sh"
 
 KVER=${KVER:-7.3}
-CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
 REPEAT=${REPEAT:-20}
 LOCKDEP=${LOCKDEP:-y}
 KERNEL_PATCHES=${KERNEL_PATCHES:-}
-JOBS=${JOBS:-$(nproc)}
 
-t0=$(date +%s)
-say() { printf '[vfio-kvm %4ds] %s\n' $(($(date +%s) - t0)) "$*"; }
-fail_setup() { echo "module-check.sh: error: $*" >&2; echo "0 passed, 1 failed"; exit 2; }
-
-# shellcheck source=tools/testing/vfio_kvm/kernel.sh
-. "$here/kernel.sh"
 VKT_PACKAGES="$VKT_PACKAGES busybox-static"
 
 mkdir -p "$CACHE"

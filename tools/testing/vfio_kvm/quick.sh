@@ -22,26 +22,18 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tools/testing/vfio_kvm/lib.sh
+. "$here/lib.sh"
 KVER=${KVER:-7.3}
-CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
 LOCKDEP=${LOCKDEP:-y}
 KVM_MODE=${KVM_MODE:-real}
 BOOTS=${BOOTS:-}
 STALL=${STALL:-120}
 TIMEOUT=${TIMEOUT:-900}
-JOBS=${JOBS:-$(nproc)}
 
-t0=$(date +%s)
-say() { printf '[vfio-kvm %4ds] %s\n' $(($(date +%s) - t0)) "$*"; }
-fail_setup() { echo "quick.sh: error: $*" >&2; exit 2; }
-
-# shellcheck source=tools/testing/vfio_kvm/kernel.sh
-. "$here/kernel.sh"
 VKT_PACKAGES="$VKT_PACKAGES busybox-static"
 
-case "$LOCKDEP" in y|n) ;; *) fail_setup "LOCKDEP must be y or n, not '$LOCKDEP'";; esac
-case "$KVM_MODE" in real|auto|fake) ;; *) fail_setup "KVM_MODE must be real, auto or fake, not '$KVM_MODE'";; esac
-case "$TIMEOUT$STALL" in ''|*[!0-9]*) fail_setup "TIMEOUT and STALL must be numbers of seconds";; esac
+vkt_check_settings
 vkt_known_kver "$KVER" || fail_setup "unknown KVER '$KVER': use one of: $VKT_KVERS"
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
@@ -109,27 +101,18 @@ cp "$cases" "$prefix.cases"
 # race's kvm-vfio thread waits for one in each cycle (kvm_device_release()
 # calls synchronize_rcu()), 68 s for the race here without, 3 s with.
 qemu_rc=
-read -ra boots <<< "$BOOTS"
-[ ${#boots[@]} -gt 0 ] || boots=("vfio_kvm*")
 rm -f "$RESULTS" "$prefix".boot*
 # as run.sh's record: the kernel's name in expected.txt (the suites are
 # modules of the modules kernel) and whether lockdep was asked for
 printf 'kunit\t%s\ncases\t%s\nkernel\t%s\nlockdep\t%s\n' "$tree/tools/testing/kunit" \
 	"$(basename "$prefix").cases" "modules-$KVER" "$LOCKDEP" > "$prefix.boots"
-for i in "${!boots[@]}"; do
-	for try in 1 2; do
-		say "booting the guest for ${boots[$i]} ($((i + 1))/${#boots[@]})"
-		vkt_boot_modules "$build" "$prefix.boot$i.log" "$TIMEOUT" \
-			"kmemleak=off rcupdate.rcu_expedited=1 vfio_kvm_kunit.kvm=$KVM_MODE kunit.filter_glob=${boots[$i]}" \
-			"$build/quick.cpio.gz" "$STALL"
-		if [ $try = 2 ] || ! vkt_hung_boot "$prefix.boot$i.log" "$qemu_rc" \
-			'# Subtest: ' "$prefix.boots" "${boots[$i]}"; then
-			break
-		fi
-	done
-	printf 'boot\t%s\t%s\t%s\n' "${boots[$i]}" "$(basename "$prefix").boot$i.log" \
-		"$qemu_rc" >> "$prefix.boots"
-done
+boot_glob() {	# glob, base: one boot of the guest, its log in base.log
+	vkt_boot_modules "$build" "$2.log" "$TIMEOUT" \
+		"kmemleak=off rcupdate.rcu_expedited=1 vfio_kvm_kunit.kvm=$KVM_MODE kunit.filter_glob=$1" \
+		"$build/quick.cpio.gz" "$STALL"
+	return "${qemu_rc:-1}"
+}
+vkt_boot_globs "$prefix.boots" boot_glob '# Subtest: '
 echo "guest logs: $prefix.boot*.log"
 python3 "$here/vkt_results.py" run "$prefix.boots" "$here/expected.txt"
 exit

@@ -50,6 +50,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tools/testing/vfio_kvm/lib.sh
+. "$here/lib.sh"
 repo=$(cd "$here/../../.." && pwd)
 
 KVER=${KVER:-7.3}
@@ -58,18 +60,12 @@ ARCH=${ARCH:-x86_64}
 KERNEL_PATCHES=${KERNEL_PATCHES:-}
 LOCKDEP=${LOCKDEP:-y}
 KVM_MODE=${KVM_MODE:-real}
-CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
 BOOTS=${BOOTS:-}
 SOAK=${SOAK:-0}
-JOBS=${JOBS:-$(nproc)}
 TIMEOUT=${TIMEOUT:-900}
 STALL=${STALL:-120}
 
-t0=$(date +%s)
-say() { printf '[vfio-kvm %4ds] %s\n' $(($(date +%s) - t0)) "$*"; }
-fail_setup() { echo "run.sh: error: $*" >&2; exit 2; }
-
-case "$LOCKDEP" in y|n) ;; *) fail_setup "LOCKDEP must be y or n, not '$LOCKDEP'";; esac
+vkt_check_settings
 # as the kernel's make names them, too
 case "$ARCH" in
 x86_64|x86) ARCH=x86_64 ;;
@@ -77,16 +73,11 @@ arm64|aarch64) ARCH=arm64 ;;
 *) fail_setup "ARCH must be x86_64 or arm64, not '$ARCH'" ;;
 esac
 case "$SOAK" in ''|*[!0-9]*) fail_setup "SOAK must be a number of runs, not '$SOAK'";; esac
-case "$TIMEOUT$STALL" in ''|*[!0-9]*) fail_setup "TIMEOUT and STALL must be numbers of seconds";; esac
-case "$KVM_MODE" in real|auto|fake) ;; *) fail_setup "KVM_MODE must be real, auto or fake, not '$KVM_MODE'";; esac
 patches=()
 for p in $KERNEL_PATCHES; do
 	[ -f "$p" ] || fail_setup "KERNEL_PATCHES: no such file: $p"
 	patches+=("$(cd "$(dirname "$p")" && pwd)/$(basename "$p")")
 done
-
-# shellcheck source=tools/testing/vfio_kvm/kernel.sh
-. "$here/kernel.sh"
 
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
@@ -221,34 +212,25 @@ cp "$cases" "$prefix.cases" 2>/dev/null || rm -f "$prefix.cases"
 # Boot once per filter glob; the record ($1.boots) names the boots' logs
 # and kunit.py's exit status, the case list, kunit.py's parser, the
 # kernel's name in expected.txt and whether lockdep was asked for.
+boot_glob() {	# glob, base: one boot of the guest, its log in base.log
+	local glob=$1 base=$2 rc=0
+	rm -f "$build/test.log"
+	boot_guest "$base.out" "${exec_args[@]}" "--json=$base.json" "$glob" || rc=$?
+	cp "$build/test.log" "$base.log" 2>/dev/null || : > "$base.log"
+	cat "$base.log" >> "$guest_log"
+	return $rc
+}
 run_boots() {
-	local rec=$1 i rc part boots
-	# split, but never expand: the globs are kunit.py's
-	read -ra boots <<< "$BOOTS"
-	[ ${#boots[@]} -gt 0 ] || boots=("vfio_kvm*")
+	local rec=$1
 	printf 'kunit\t%s\ncases\t%s\nkernel\t%s\nlockdep\t%s\n' "$tree/tools/testing/kunit" \
 		"$(basename "$prefix").cases" "$expect_as" "$LOCKDEP" > "$rec.boots"
+	vkt_boot_globs "$rec.boots" boot_glob 'K?TAP version [0-9]+'
+	# each boot's JSON, in the order of the boots (a boot may have none)
 	jsons=()
-	for i in "${!boots[@]}"; do
-		for try in 1 2; do
-			say "booting the guest for ${boots[$i]} ($((i + 1))/${#boots[@]})"
-			part="$rec.boot$i.json"
-			rm -f "$build/test.log"
-			rc=0
-			boot_guest "$rec.boot$i.out" "${exec_args[@]}" "--json=$part" \
-				"${boots[$i]}" || rc=$?
-			cp "$build/test.log" "$rec.boot$i.log" 2>/dev/null || : > "$rec.boot$i.log"
-			cat "$rec.boot$i.log" >> "$guest_log"
-			# stopped before KUnit started: once, the record keeps
-			# the boot ("hung") and the guest boots again
-			if [ $try = 2 ] || ! vkt_hung_boot "$rec.boot$i.log" "$rc" \
-				'K?TAP version [0-9]+' "$rec.boots" "${boots[$i]}"; then
-				break
-			fi
-		done
-		printf 'boot\t%s\t%s\t%s\n' "${boots[$i]}" "$(basename "$rec").boot$i.log" \
-			"$rc" >> "$rec.boots"
-		jsons+=("$part")
+	local i n
+	n=$(grep -c $'^boot\t' "$rec.boots")
+	for ((i = 0; i < n; i++)); do
+		jsons+=("$rec.boot$i.json")
 	done
 }
 

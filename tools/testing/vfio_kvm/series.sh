@@ -33,22 +33,19 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # read by lib.sh: a setup error is counted
+VKT_COUNTS=y
+# shellcheck source=tools/testing/vfio_kvm/lib.sh
+. "$here/lib.sh"
 repo=$(cd "$here/../../.." && pwd)
 KVER=${KVER:-7.3}
 KSRC=${KSRC:-}
 OUT=${OUT:-$repo/series}
-CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
-JOBS=${JOBS:-$(nproc)}
 SERIES_KUNIT=${SERIES_KUNIT:-y}
 # the in-tree cases, each parameter one: lock 10, ref 29, race 6, report 4
 SERIES_CASES=49
 SERIES_ALLTESTS=${SERIES_ALLTESTS:-n}
 
-t0=$(date +%s)
-say() { printf '[vfio-kvm %4ds] %s\n' $(($(date +%s) - t0)) "$*"; }
-fail_setup() { echo "series.sh: error: $*" >&2; echo "0 passed, 1 failed"; exit 2; }
-# shellcheck source=kernel.sh
-. "$here/kernel.sh"
 
 name=$(git -C "$repo" config user.name || true)
 email=$(git -C "$repo" config user.email || true)

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# The shell library of the runner's scripts, sourced by each of them first:
+# the preamble (the cache, the jobs, progress lines, the one-line setup
+# error), the checks of the settings several scripts take, and the kernel
+# trees (kernel.sh).  A script that is counted (its last line "N passed,
+# N failed") sets VKT_COUNTS=y before it sources this, so that a setup
+# error is counted as a failure too.
+
+CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
+JOBS=${JOBS:-$(nproc)}
+t0=$(date +%s)
+
+# A line of progress, with the seconds since the script started.
+say() { printf '[vfio-kvm %4ds] %s\n' $(($(date +%s) - t0)) "$*"; }
+
+# A setting or a setup step that cannot be used: one line, exit status 2.
+fail_setup() {
+	echo "${0##*/}: error: $*" >&2
+	[ "${VKT_COUNTS:-n}" != y ] || echo "0 passed, 1 failed"
+	exit 2
+}
+
+# The settings of a run that several scripts take, those that are set.
+vkt_check_settings() {
+	case "${LOCKDEP-y}" in y|n) ;; *) fail_setup "LOCKDEP must be y or n, not '$LOCKDEP'";; esac
+	case "${KVM_MODE-real}" in real|auto|fake) ;; *) fail_setup "KVM_MODE must be real, auto or fake, not '$KVM_MODE'";; esac
+	case "${TIMEOUT-0}${STALL-0}" in ''|*[!0-9]*) fail_setup "TIMEOUT and STALL must be numbers of seconds";; esac
+}
+
+# One boot per kunit.py filter glob of BOOTS (default: every suite, one
+# boot), each by "$2 GLOB BASE", which writes the boot's log to BASE.log
+# and returns QEMU's exit status (124: stopped by a time limit).  A guest
+# that hung before KUnit started (its log never printed the pattern $3) is
+# booted once more, and the record $1 (BASE of each boot: $1 without
+# .boots, then .bootI) names both boots and each boot's log and status.
+vkt_boot_globs() {	# record, boot function, started pattern
+	local rec=$1 boot=$2 started=$3 base i try rc globs
+	read -ra globs <<< "${BOOTS:-}"
+	[ ${#globs[@]} -gt 0 ] || globs=("vfio_kvm*")
+	for i in "${!globs[@]}"; do
+		base=${rec%.boots}.boot$i
+		for try in 1 2; do
+			say "booting the guest for ${globs[$i]} ($((i + 1))/${#globs[@]})"
+			rc=0
+			"$boot" "${globs[$i]}" "$base" || rc=$?
+			if [ $try = 2 ] || ! vkt_hung_boot "$base.log" "$rc" "$started" \
+				"$rec" "${globs[$i]}"; then
+				break
+			fi
+		done
+		printf 'boot\t%s\t%s\t%s\n' "${globs[$i]}" "$(basename "$base").log" \
+			"$rc" >> "$rec"
+	done
+}
+
+# shellcheck source=tools/testing/vfio_kvm/kernel.sh
+. "$(dirname "${BASH_SOURCE[0]}")/kernel.sh"
