@@ -317,7 +317,7 @@ int vkt_dev_detach(struct vkt_dev *dev, struct vkt_vm *vm)
 
 struct kvm *vkt_dev_kvm(struct vkt_dev *dev)
 {
-	return READ_ONCE(dev->mock->vdev.kvm);
+	return vkt_mock_kvm(&dev->mock->vdev);
 }
 
 void vkt_dev_destroy(struct vkt_dev *dev)

@@ -129,7 +129,7 @@ static bool vkt_mock_take_kvm_lock(struct vkt_mock *m, struct kvm *kvm,
 static int vkt_mock_open_device(struct vfio_device *vdev)
 {
 	struct vkt_mock *m = to_vkt_mock(vdev);
-	struct kvm *kvm = vdev->kvm;
+	struct kvm *kvm = vkt_mock_kvm(vdev);
 	unsigned int flags = m->b->flags;
 	int ret = 0;
 
@@ -155,10 +155,8 @@ static int vkt_mock_open_device(struct vfio_device *vdev)
 							   msecs_to_jiffies(gate->wait_ms));
 	}
 
-	if (kvm && (flags & VKT_MOCK_GET_KVM)) {
-		kvm_get_kvm(kvm);
-		m->got_kvm = kvm;
-	}
+	if (kvm && (flags & VKT_MOCK_GET_KVM))
+		m->held_kvm = vkt_mock_hold_kvm(vdev);
 
 	if (kvm && (flags & VKT_MOCK_LOCK_KVM)) {
 		if (vkt_mock_take_kvm_lock(m, kvm, "open_device")) {
@@ -173,9 +171,9 @@ static int vkt_mock_open_device(struct vfio_device *vdev)
 	if (kvm && (flags & VKT_MOCK_USE_KVM))
 		READ_ONCE(kvm->mm);
 
-	if (ret && m->got_kvm) {
-		kvm_put_kvm(m->got_kvm);
-		m->got_kvm = NULL;
+	if (ret && m->held_kvm) {
+		vkt_mock_drop_kvm(m->held_kvm);
+		m->held_kvm = NULL;
 	}
 	if (flags & VKT_MOCK_OWN_LOCK)
 		mutex_unlock(&m->driver_lock);
@@ -187,7 +185,7 @@ static int vkt_mock_open_device(struct vfio_device *vdev)
 static void vkt_mock_close_device(struct vfio_device *vdev)
 {
 	struct vkt_mock *m = to_vkt_mock(vdev);
-	struct kvm *kvm = vdev->kvm;
+	struct kvm *kvm = vkt_mock_kvm(vdev);
 	unsigned int flags = m->b->flags;
 
 	m->closes++;
@@ -210,9 +208,9 @@ static void vkt_mock_close_device(struct vfio_device *vdev)
 	if (kvm && (flags & VKT_MOCK_USE_KVM))
 		READ_ONCE(kvm->mm);
 
-	if (m->got_kvm) {
-		kvm_put_kvm(m->got_kvm);
-		m->got_kvm = NULL;
+	if (m->held_kvm) {
+		vkt_mock_drop_kvm(m->held_kvm);
+		m->held_kvm = NULL;
 	}
 
 	if (flags & VKT_MOCK_OWN_LOCK)

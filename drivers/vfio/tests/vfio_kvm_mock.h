@@ -12,6 +12,7 @@
 #define _VFIO_KVM_MOCK_H
 
 #include <linux/completion.h>
+#include <linux/kvm_host.h>
 #include <linux/mutex.h>
 #include <linux/vfio.h>
 
@@ -68,7 +69,7 @@ struct vkt_mock {
 
 	/* what the mock saw */
 	struct kvm *open_kvm;		/* device->kvm at the last open_device */
-	struct kvm *got_kvm;		/* the reference the mock itself holds */
+	void *held_kvm;			/* the reference the mock itself holds */
 	unsigned int opens;
 	unsigned int opens_with_kvm;	/* device->kvm was set at open_device */
 	unsigned int closes;
@@ -82,6 +83,32 @@ struct vkt_mock {
 static inline struct vkt_mock *to_vkt_mock(struct vfio_device *vdev)
 {
 	return container_of(vdev, struct vkt_mock, vdev);
+}
+
+/*
+ * The VM VFIO hands the driver in device->kvm, valid from open_device to
+ * close_device: the one place the suites read it.
+ */
+static inline struct kvm *vkt_mock_kvm(struct vfio_device *vdev)
+{
+	return READ_ONCE(vdev->kvm);
+}
+
+/*
+ * A reference of the driver's own to the VM VFIO handed it, as vfio-pci's
+ * zdev code takes one, and its put: the one place the suites hold a VM.
+ */
+static inline void *vkt_mock_hold_kvm(struct vfio_device *vdev)
+{
+	struct kvm *kvm = vkt_mock_kvm(vdev);
+
+	kvm_get_kvm(kvm);
+	return kvm;
+}
+
+static inline void vkt_mock_drop_kvm(void *held)
+{
+	kvm_put_kvm(held);
 }
 
 extern const struct vfio_device_ops vkt_mock_ops;

@@ -166,13 +166,17 @@ vkt_unhook() {
 }
 
 # The kernel generation whose adapter a tree needs (compat/GEN), or nothing
-# for the kernels the suites are written for (6.12 and later).
+# for the kernels the suites are written for (6.12 to 7.3, before 7.4's
+# file-based KVM reference).
 vkt_compat_gen() {
 	local v p
 	v=$(sed -n 's/^VERSION = //p' "$1/Makefile")
 	p=$(sed -n 's/^PATCHLEVEL = //p' "$1/Makefile")
 	if [ "$v" -lt 6 ] || { [ "$v" -eq 6 ] && [ "$p" -lt 12 ]; }; then
 		echo 6.1
+	elif grep -qE '^[[:space:]]*struct file[[:space:]]+\*kvm;' "$1/include/linux/vfio.h"; then
+		# 7.4's file-based KVM reference: device->kvm is the VM's file
+		echo 7.4
 	fi
 }
 
@@ -205,9 +209,14 @@ vkt_stage_suite() {
 	gen=$(vkt_compat_gen "$tree")
 	[ -n "$gen" ] || return 0
 	compat="$VKT_DIR/compat/$gen"
-	cp "$compat/vfio_kvm_compat.h" "$compat/vfio_kvm_compat.c" "$stage/"
-	printf '%s\n' 'vfio_kvm_kunit-y += vfio_kvm_compat.o' \
-		'ccflags-y += -include $(srctree)/$(src)/vfio_kvm_compat.h' >> "$stage/Makefile"
+	cp "$compat/vfio_kvm_compat.h" "$stage/"
+	# by its place in the tree: $(src) is relative before 6.10, absolute after
+	echo 'ccflags-y += -include $(srctree)/drivers/vfio/tests/vfio_kvm_compat.h' >> "$stage/Makefile"
+	# an adapter with code of its own
+	if [ -f "$compat/vfio_kvm_compat.c" ]; then
+		cp "$compat/vfio_kvm_compat.c" "$stage/"
+		echo 'vfio_kvm_kunit-y += vfio_kvm_compat.o' >> "$stage/Makefile"
+	fi
 	patch -d "$stage" -p4 -F0 -s --no-backup-if-mismatch < "$compat/suite.patch" ||
 		fail_setup "$compat/suite.patch does not apply to the suites: regenerate it"
 }
@@ -217,6 +226,7 @@ vkt_stage_suite() {
 vkt_install_suite() {
 	local tree=$1 stage slab_obj=n
 	vkt_has_slab_obj "$tree" || slab_obj=y
+	VKT_STAGED_GEN=$(vkt_compat_gen "$tree")
 	stage=$(mktemp -d)
 	vkt_stage_suite "$tree" "$stage" "$slab_obj"
 	rsync -r --checksum --delete "$stage/" "$tree/drivers/vfio/tests/"
@@ -235,6 +245,15 @@ vkt_install_suite() {
 	      "$tree"/lib/kunit/{Kconfig.reports,vkt_slab_obj.h} \
 	      "$tree"/include/kunit/{thread,reports}.h \
 	      "$tree"/include/kunit/kunit_{thread,reports}.h
+}
+
+# After kernel patches: the suite again if the patches made the tree one of
+# another generation (7.4's file-based KVM reference on 7.3.4), whose
+# adapter it then needs.
+vkt_restage_suite() {
+	[ "$(vkt_compat_gen "$1")" = "${VKT_STAGED_GEN:-}" ] && return 0
+	say "the patches make the tree one whose suites need the adapter compat/$(vkt_compat_gen "$1"): staging the suites again"
+	vkt_install_suite "$1"
 }
 
 # A patch is applied exactly or not at all (no fuzz: a hunk that lands

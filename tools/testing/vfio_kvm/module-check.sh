@@ -53,6 +53,7 @@ done
 if [ ${#patches[@]} -gt 0 ]; then
 	vkt_apply_patches "$tree" "${patches[@]}" || exit 2
 	trap 'vkt_revert_patches "$tree"' EXIT
+	vkt_restage_suite "$tree"
 fi
 # expected.txt knows the module kernels as modules-<kver> (with patches:
 # modules-<kver>-patched, where every case must pass), a matrix line by

@@ -114,6 +114,7 @@ guest_log="${RESULTS%.json}.log"
 if [ ${#patches[@]} -gt 0 ]; then
 	vkt_apply_patches "$tree" "${patches[@]}" || exit 2
 	trap 'vkt_revert_patches "$tree"' EXIT
+	vkt_restage_suite "$tree"
 fi
 
 kunit=(python3 tools/testing/kunit/kunit.py)
