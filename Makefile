@@ -67,7 +67,7 @@ quick:
 	@$(TOOLS)/quick.sh
 
 series:
-	@$(TOOLS)/series.sh
+	@$(TOOLS)/series/series.sh
 
 kconfig-check:
 	@$(TOOLS)/kconfig-check.sh

@@ -13,7 +13,7 @@
 #                  prerequisite-patch-id lines name the fix
 #
 # The vendor-module bug has no fix here: the one the project tests with
-# (patches/fix-pin-vendor-module*.patch) pins the module from inside
+# (patches/fixes/fix-pin-vendor-module*.patch) pins the module from inside
 # kvm_destroy_vm(), which KVM reverted once already; upstream's fix is the
 # 7.4 rework, where VFIO holds the VM's file (series/review.md).
 #
@@ -32,7 +32,8 @@
 {
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# the runner's directory, above this one
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck disable=SC2034 # read by lib.sh: a setup error is counted
 VKT_COUNTS=y
 # shellcheck source=tools/testing/vfio_kvm/lib.sh
@@ -104,11 +105,11 @@ fix_commit() {	# patch file
 		fail_setup "${1##*/} does not apply to $src_desc"
 	sed -n '/^Subject: /,/^---$/p' "$1" | sed '1s/^Subject: \[PATCH\] //; $d' | commit
 }
-fix_patch() {	# name: patches/NAME-KVER.patch, or patches/NAME.patch
-	if [ -f "$here/patches/$1-$KVER.patch" ]; then
-		echo "$here/patches/$1-$KVER.patch"
+fix_patch() {	# name: patches/fixes/NAME-KVER.patch, or NAME.patch
+	if [ -f "$here/patches/fixes/$1-$KVER.patch" ]; then
+		echo "$here/patches/fixes/$1-$KVER.patch"
 	else
-		echo "$here/patches/$1.patch"
+		echo "$here/patches/fixes/$1.patch"
 	fi
 }
 fix_commit "$(fix_patch fix-cdev-second-bind)"
