@@ -261,7 +261,7 @@ vkt_restage_suite() {
 # revert), and recorded before it is applied, so that an interrupted run
 # never leaves a patch applied without a record of it.
 vkt_apply_patches() {
-	local tree=$1 p
+	local tree=$1 p n copy
 	shift
 	for p in "$@"; do
 		if ! patch -d "$tree" -p1 -N -F0 --dry-run -s < "$p" > /dev/null 2>&1; then
@@ -270,7 +270,14 @@ vkt_apply_patches() {
 			vkt_revert_patches "$tree"
 			return 2
 		fi
-		echo "$p" >> "$tree/.vkt-patches"
+		# a copy is recorded: the checkout's patch may move or change
+		# before an interrupted run's next run reverts it
+		n=0
+		[ ! -f "$tree/.vkt-patches" ] || n=$(wc -l < "$tree/.vkt-patches")
+		copy="$tree/.vkt-patches.d/$n-${p##*/}"
+		mkdir -p "$tree/.vkt-patches.d"
+		cp "$p" "$copy"
+		echo "$copy" >> "$tree/.vkt-patches"
 		if ! patch -d "$tree" -p1 -N -F0 -s < "$p"; then
 			# a patch that changes a file twice can pass the dry run
 			echo "run.sh: error: $p failed to apply to $tree" >&2
@@ -295,7 +302,7 @@ vkt_revert_patches() {
 		fi
 		sed -i '$d' "$tree/.vkt-patches"
 	done || return 1
-	rm -f "$tree/.vkt-patches"
+	rm -rf "$tree/.vkt-patches" "$tree/.vkt-patches.d"
 }
 
 # One run at a time per kernel tree, for as long as the run lasts: a run
