@@ -50,7 +50,8 @@ def maintainers_section(tree, title, entries):
         del lines[start:end + 1]
         entries = old + [e for e in entries if e not in old]
     heads = section_headers(lines)
-    at = next((i for i in heads if lines[i] > title),
+    # MAINTAINERS sorts its titles without regard to case
+    at = next((i for i in heads if lines[i].lower() > title.lower()),
               len(lines))
     body = [title] + [f'{t}:\t{v}' for t, v in
                       sorted(entries, key=lambda e: (order.index(e[0]), e[1]))]
@@ -120,7 +121,9 @@ def main():
         write(tree, path, text.rstrip('\n') +
               '\nobj-$(CONFIG_VFIO_KVM_KUNIT_TEST) += tests/\n')
         maintainers_section(tree, VFIO_SECTION, [
-            me, ('L', 'kvm@vger.kernel.org'), ('S', 'Maintained'),
+            me, ('L', 'kvm@vger.kernel.org'),
+            ('L', 'kunit-dev@googlegroups.com'),
+            ('L', 'linux-kselftest@vger.kernel.org'), ('S', 'Maintained'),
             ('F', 'drivers/vfio/tests/')])
     elif step == 'tests-makefile':
         tests_makefile(tree)

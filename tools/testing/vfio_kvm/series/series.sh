@@ -263,14 +263,15 @@ g checkout -q -f vkt-series
 	--build_dir="$build" --kunitconfig=drivers/vfio/tests) > "$OUT/config.log" 2>&1 ||
 	fail_setup "kunit.py config failed: $OUT/config.log"
 cp "$build/.config" "$build/.config.series"
-i=0
 for c in $(g rev-list --reverse vkt-pristine..vkt-series); do
-	i=$((i + 1))
+	# the mail's name: vfio-fix/0001, tests/0001 ...
+	mail=$(grep -l "^From $c " "${mails[@]}")
+	i=$(basename "$(dirname "$mail")")/$(basename "$mail" | cut -d- -f1)
 	g checkout -q -f "$c"
 	files=$(g diff --name-only "$c^" "$c" | grep -E '\.[ch]$')
 	dirs=$(echo "$files" | xargs -r -n1 dirname | grep -v '^include' |
 	       sort -u | sed 's|$|/|')
-	log="$OUT/build-$i.log"
+	log="$OUT/build-${i//\//-}.log"
 	# the configuration of the whole series, less what this patch lacks
 	cp "$build/.config.series" "$build/.config"
 	if kmake olddefconfig > "$log" 2>&1 && kmake W=1 $dirs >> "$log" 2>&1; then
