@@ -40,8 +40,7 @@ check() {	# NAME ok|fail DETAIL
 	fi
 }
 
-# The project's Kconfig files, as paths in a kernel tree.
-files=$(sed -n 's/^source "\(.*\)"$/\1/p' "$VKT_REPO/Kconfig")
+files=$(vkt_kconfig_files)
 
 # The symbols Kconfig files $2... name and tree $1 does not define.
 unknown_symbols() {

@@ -146,16 +146,19 @@ vkt_hook() {
 	grep -qxF "$2" "$1" || echo "$2" >> "$1"
 }
 
-# The project's Kconfig files (its top-level Kconfig) in a tree: each
-# "source" line in the Kconfig of the directory above the file's, as the
-# kernel sources its own.
+# The project's Kconfig files, as paths in a kernel tree: the "source"
+# lines of its top-level Kconfig.
+vkt_kconfig_files() {
+	sed -n 's/^source "\(.*\)"$/\1/p' "$VKT_REPO/Kconfig"
+}
+
+# Each of them in a tree, sourced by the Kconfig of the directory above its
+# own, as the kernel sources its own.
 vkt_hook_kconfig() {
-	local tree=$1 line file
-	while read -r line; do
-		file=$(echo "$line" | sed -n 's/^source "\(.*\)"$/\1/p')
-		[ -n "$file" ] || continue
-		vkt_hook "$tree/$(dirname "$(dirname "$file")")/Kconfig" "$line"
-	done < "$VKT_REPO/Kconfig"
+	local tree=$1 file
+	for file in $(vkt_kconfig_files); do
+		vkt_hook "$tree/$(dirname "$(dirname "$file")")/Kconfig" "source \"$file\""
+	done
 }
 
 # Take out a hook of an older suite: line $2 of file $1.
