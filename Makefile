@@ -4,7 +4,7 @@
 #
 #   make run     build a kernel with the suites and run them in QEMU
 #                (KVER=7.3|6.12|6.1, ARCH=x86_64|arm64, KSRC=your tree, KERNEL_PATCHES="a.patch ...",
-#                LOCKDEP=y|n, KVM_MODE=real|auto|fake, RESULTS=file.json, CACHE=dir)
+#                LOCKDEP=y|n, KCSAN=y|n, KVM_MODE=real|auto|fake, RESULTS=file.json, CACHE=dir)
 #   make test    the gate CI runs: the matrix's "gate" lines against the
 #                expected outcomes (matrix.txt)
 #   make matrix  every line of the matrix, the gate's and the rest
@@ -31,7 +31,7 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vfio-kvm-kunit
 # the runner's settings, passed on when given (an empty ARCH would reach
 # Kbuild in make module and name no architecture)
-VKT_SETTINGS := REPEAT KVER KVERS ARCH KSRC KERNEL_PATCHES LOCKDEP KVM_MODE RESULTS BOOTS MATRIX MATRIX_SETS MATRIX_KERNELS
+VKT_SETTINGS := REPEAT KVER KVERS ARCH KSRC KERNEL_PATCHES LOCKDEP KCSAN KVM_MODE RESULTS BOOTS MATRIX MATRIX_SETS MATRIX_KERNELS
 export CACHE $(foreach v,$(VKT_SETTINGS),$(if $(filter-out undefined,$(origin $(v))),$(v)))
 
 TOOLS := tools/testing/vfio_kvm
@@ -58,7 +58,7 @@ soak:
 
 mutants:
 	@MATRIX="6.12 fix-cdev-second-bind $$(awk '$$5 == "killed" || $$5 == "rejected" {print $$1}' $(TOOLS)/matrix.txt)" \
-		$(TOOLS)/matrix.sh
+		MATRIX_KERNELS=6.12 $(TOOLS)/matrix.sh
 
 module-check:
 	@$(TOOLS)/module-check.sh

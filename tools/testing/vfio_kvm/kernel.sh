@@ -21,6 +21,7 @@ VKT_PACKAGES="bc bison flex gcc make libc6-dev libelf-dev libssl-dev ccache
 	      binutils"
 VKT_ARM64_PACKAGES="gcc-aarch64-linux-gnu qemu-system-arm"
 VKT_ARM64_CROSS=aarch64-linux-gnu-
+VKT_MAKE_VARS=()
 
 vkt_known_kver() {
 	local k
@@ -354,6 +355,21 @@ vkt_kunitconfig() {
 	fi
 }
 
+# The files KCSAN instruments in a KCSAN=y kernel (configs/kcsan.config),
+# by their Kbuild target stems: VFIO's core and type1 container, and KVM's
+# common code and kvm-vfio device (built into kvm.ko from arch/x86/kvm).
+VKT_KCSAN_FILES="vfio_main group container device_cdev vfio_iommu_type1
+		 ../../../virt/kvm/kvm_main ../../../virt/kvm/vfio"
+
+# make's variables that leave every other file uninstrumented, in the
+# array named $1.
+vkt_kcsan_make_vars() {
+	local -n into=$1
+	local f
+	into+=(KCSAN_SANITIZE=n)
+	for f in $VKT_KCSAN_FILES; do into+=("KCSAN_SANITIZE_$f.o=y"); done
+}
+
 # make, with a line of progress every 15 s instead of silence.  It builds
 # the image QEMU boots (vkt_qemu_image: x86_64's vmlinux, started at its PVH
 # entry point; arm64's uncompressed Image), or the targets given after the
@@ -361,9 +377,11 @@ vkt_kunitconfig() {
 vkt_build() {
 	local tree=$1 build=$2 cc=$3 jobs=$4 arch=${5:-x86_64} pid n rc last=$SECONDS cross=()
 	local targets=("${@:6}")
+	# make's own variables of the build (VKT_MAKE_VARS: an array)
+	local vars=("${VKT_MAKE_VARS[@]}")
 	[ "$arch" = x86_64 ] || cross=(CROSS_COMPILE=$VKT_ARM64_CROSS)
 	[ ${#targets[@]} -gt 0 ] || targets=("$(basename "$(vkt_qemu_image "$arch")")")
-	make -C "$tree" O="$build" ARCH="$arch" "${cross[@]}" CC="$cc" -j"$jobs" "${targets[@]}" \
+	make -C "$tree" O="$build" ARCH="$arch" "${cross[@]}" CC="$cc" "${vars[@]}" -j"$jobs" "${targets[@]}" \
 		> "$build/build.log" 2>&1 &
 	pid=$!
 	# look often, so that a rebuild of seconds is seen to end; say every 15 s

@@ -84,9 +84,15 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 	if [ -n "${MATRIX:-}" ] && ! [[ " $MATRIX " == *" $name "* ]]; then
 		continue
 	fi
-	# a kernel of another architecture than x86_64: KVER:ARCH
-	arch=x86_64
+	# a variant of a kernel, KVER:VARIANT: another architecture than
+	# x86_64 (arm64), Debian's own configuration (debian, for
+	# module-check), the data-race detector (kcsan)
+	kcol=$kernel arch=x86_64 kbase=minimal kcsan=n
 	case "$kernel" in *:*) arch=${kernel#*:}; kernel=${kernel%%:*};; esac
+	case "$arch" in
+	debian) arch=x86_64 kbase=debian ;;
+	kcsan) arch=x86_64 kcsan=y ;;
+	esac
 	[ -z "$MATRIX_KERNELS" ] || [[ " $MATRIX_KERNELS " == *" $kernel "* ]] || continue
 	[[ " $MATRIX_SETS " == *" $set "* ]] || continue
 	kp=
@@ -105,11 +111,11 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 	rm -f "$out/$name".*
 	start=$(date +%s)
 	if [ "$check" = modules ]; then
-		KVER=$kernel LOCKDEP=$lockdep KERNEL_PATCHES=$kp EXPECT_AS=$name \
+		KVER=$kernel LOCKDEP=$lockdep KERNEL_PATCHES=$kp EXPECT_AS=$name BASE_CONFIG=$kbase \
 			REPEAT=${boots:-${REPEAT:-20}} "$here/module-check.sh" | tee "$out/$name.txt"
 		rc=${PIPESTATUS[0]}
 	else
-		KVER=$kernel ARCH=$arch LOCKDEP=$lockdep BOOTS=${boots//,/ } \
+		KVER=$kernel ARCH=$arch LOCKDEP=$lockdep KCSAN=$kcsan BOOTS=${boots//,/ } \
 			KERNEL_PATCHES=$kp RESULTS="$out/$name.json" "$here/run.sh"
 		rc=$?
 	fi
@@ -128,10 +134,10 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 		echo "--- $name: every case against expected.txt"
 		echo "$result"
 		count "$result"
-		# a mutant's baseline: the first line of its kernel and patches
-		if [ "$lockdep" = y ] && [ "$arch" = x86_64 ] &&
-		   [ -z "${baseline[$kernel:$patches]:-}" ]; then
-			baseline[$kernel:$patches]=$name
+		# a mutant's baseline: the first line of its kernel (and
+		# variant) and patches
+		if [ "$lockdep" = y ] && [ -z "${baseline[$kcol:$patches]:-}" ]; then
+			baseline[$kcol:$patches]=$name
 			python3 "$here/vkt_results.py" history "$record" "$history/$name.txt"
 		fi
 		row "$name" "$kernel" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $secs \
@@ -166,7 +172,7 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 		# judged against the line with every patch but the mutant's last
 		base=${patches%,*}
 		[ "$base" != "$patches" ] || base=-
-		base=${baseline[$kernel:$base]:-}
+		base=${baseline[$kcol:$base]:-}
 		if [ -z "$base" ]; then
 			row "$name" "$kernel" "NO-BASE" $secs "no expected line of $kernel with the patches before the last, before it"
 			missed=$((missed + 1))

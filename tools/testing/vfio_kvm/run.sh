@@ -18,6 +18,8 @@
 #                      cross-compiled and runs KVM at EL2 under TCG)
 #   KERNEL_PATCHES=".." patches applied before building, reverted afterwards
 #   LOCKDEP=y|n        CONFIG_PROVE_LOCKING (default y)
+#   KCSAN=y|n          the data-race detector on VFIO's and KVM's files,
+#                      configs/kcsan.config (default n; x86_64 only)
 #   KVM_MODE=real|auto|fake which KVM the cases use (default real: fail without)
 #   RESULTS=file.json  kunit.py JSON results; beside it the guest log
 #                      (.log), each boot's log, the kernel's list of cases
@@ -59,6 +61,7 @@ KSRC=${KSRC:-}
 ARCH=${ARCH:-x86_64}
 KERNEL_PATCHES=${KERNEL_PATCHES:-}
 LOCKDEP=${LOCKDEP:-y}
+KCSAN=${KCSAN:-n}
 KVM_MODE=${KVM_MODE:-real}
 BOOTS=${BOOTS:-}
 SOAK=${SOAK:-0}
@@ -72,6 +75,8 @@ x86_64|x86) ARCH=x86_64 ;;
 arm64|aarch64) ARCH=arm64 ;;
 *) fail_setup "ARCH must be x86_64 or arm64, not '$ARCH'" ;;
 esac
+case "$KCSAN" in y|n) ;; *) fail_setup "KCSAN must be y or n, not '$KCSAN'";; esac
+[ "$KCSAN" = n ] || [ "$ARCH" = x86_64 ] || fail_setup "KCSAN=y runs on x86_64 only"
 case "$SOAK" in ''|*[!0-9]*) fail_setup "SOAK must be a number of runs, not '$SOAK'";; esac
 patches=()
 for p in $KERNEL_PATCHES; do
@@ -102,6 +107,7 @@ vkt_recover_tree "$tree"
 vkt_install_suite "$tree"
 
 [ "$ARCH" = x86_64 ] || tag="$tag-$ARCH"
+[ "$KCSAN" = n ] || tag="$tag-kcsan"
 # the kernel's name in expected.txt: a patched kernel or a tree of the
 # user's has no line of its own there (every case must pass)
 expect_as=${KSRC:+ksrc}${KSRC:-$KVER${KERNEL_PATCHES:+-patched}}
@@ -130,12 +136,16 @@ fi
 vkt_minimal_kconfig kconfig "$ARCH"
 kconfig+=("--kunitconfig=$here/configs/no-user-space.config")
 [ "$LOCKDEP" = y ] || kconfig+=(--kconfig_add CONFIG_PROVE_LOCKING=n)
+if [ "$KCSAN" = y ]; then
+	kconfig+=("--kunitconfig=$here/configs/kcsan.config")
+	vkt_kcsan_make_vars VKT_MAKE_VARS
+fi
 # one build for the suites and the self-tests: they differ by the boots
 kconfig+=(--kconfig_add CONFIG_KUNIT_REPORTS_TEST=y)
 export CCACHE_DIR="$CACHE/ccache"
 export CCACHE_BASEDIR="$tree"
 
-say "kernel: ${KSRC:-Debian linux-source-$KVER $(vkt_debian_version "$KVER")}, $ARCH, lockdep $LOCKDEP, KVM $KVM_MODE${patches:+, patches: ${patches[*]##*/}}"
+say "kernel: ${KSRC:-Debian linux-source-$KVER $(vkt_debian_version "$KVER")}, $ARCH, lockdep $LOCKDEP$([ "$KCSAN" = n ] || echo ", KCSAN"), KVM $KVM_MODE${patches:+, patches: ${patches[*]##*/}}"
 say "configuring $build"
 (cd "$tree" && "${kunit[@]}" config "${common[@]}" "${kconfig[@]}" \
 	--make_options "CC=$cc") > "$build/config.log" 2>&1 || {
