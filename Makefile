@@ -16,6 +16,8 @@
 #   make soak    boot one kernel SOAK times (30), the outcome of each case
 #                in each run (the make run variables apply)
 #   make module-check  the suites as modules, loaded and unloaded 21 times
+#                (BASE_CONFIG=debian: in Debian's own configuration as a
+#                debug kernel)
 #   make quick   the edit loop: rebuild only the suites' module and run it
 #                in module-check's kernel (KVER=7.3; BOOTS=, as make run)
 #   make series  the cdev fix (a mail of its own, to vfio) and the suites
@@ -24,6 +26,7 @@
 #                with the checks upstream makes (series/report.txt)
 #   make kconfig-check  the project's Kconfig (its one entry point, ./Kconfig)
 #                checked with the scripts/kconfig of each kernel (KVERS=)
+#   make costs   what each configuration in the cache costs to build (costs.sh)
 #   make module  out-of-tree build of the modules against KDIR (Kbuild)
 #   make clean-cache   remove the cache (sources, build trees, ccache)
 
@@ -31,12 +34,12 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vfio-kvm-kunit
 # the runner's settings, passed on when given (an empty ARCH would reach
 # Kbuild in make module and name no architecture)
-VKT_SETTINGS := REPEAT KVER KVERS ARCH KSRC KERNEL_PATCHES LOCKDEP KCSAN KVM_MODE RESULTS BOOTS MATRIX MATRIX_SETS MATRIX_KERNELS
+VKT_SETTINGS := REPEAT KVER KVERS ARCH KSRC KERNEL_PATCHES LOCKDEP KCSAN BASE_CONFIG TCG KVM_MODE RESULTS BOOTS MATRIX MATRIX_SETS MATRIX_KERNELS
 export CACHE $(foreach v,$(VKT_SETTINGS),$(if $(filter-out undefined,$(origin $(v))),$(v)))
 
 TOOLS := tools/testing/vfio_kvm
 
-.PHONY: run quick test matrix test-7.3 test-fixes mutants soak module-check series kconfig-check module module-clean clean-cache
+.PHONY: run quick costs test matrix test-7.3 test-fixes mutants soak module-check series kconfig-check module module-clean clean-cache
 
 run:
 	@$(TOOLS)/run.sh
@@ -71,6 +74,9 @@ series:
 
 kconfig-check:
 	@$(TOOLS)/kconfig-check.sh
+
+costs:
+	@$(TOOLS)/costs.sh
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules

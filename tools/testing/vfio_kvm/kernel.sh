@@ -53,14 +53,30 @@ vkt_source_suite() {
 	esac
 }
 
+# A package of the Debian suite $1, downloaded into $CACHE/debs/$1 with an
+# apt source list and package lists of the cache's own, so that the
+# machine's apt sources and packages stay as they are (nothing from that
+# suite is installed); prints the .deb's path.  $3: the version wanted.
+vkt_debian_download() {	# suite, package, [version]
+	local suite=$1 pkg=$2 dir=$CACHE/debs/$1 opts
+	mkdir -p "$dir/lists/partial" "$dir/archives/partial"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
+		> "$dir/sources.list"
+	opts=(-qq -o "Dir::Etc::sourcelist=$dir/sources.list"
+	      -o Dir::Etc::sourceparts=/nonexistent -o "Dir::State::Lists=$dir/lists"
+	      -o "Dir::Cache::archives=$dir/archives" -o Acquire::Languages=none
+	      -o APT::Sandbox::User=root)
+	say "downloading $pkg from Debian $suite into $dir" >&2
+	apt-get "${opts[@]}" update > /dev/null &&
+		(cd "$dir" && apt-get "${opts[@]}" download "$pkg${3:+=$3}" > /dev/null) &&
+		ls "$dir/${pkg}_"*.deb | tail -1
+}
+
 # The kernel's sources as Debian ships them: linux-source-KVER installed
 # with apt-get, or, for a kernel of a newer suite, its package downloaded
-# into the cache with an apt source list and package lists of the cache's
-# own, so that the machine's apt sources and packages stay as they are
-# (nothing from that suite is installed).  Only the tarball and the
-# package's version are kept.
+# into the cache.  Only the tarball and the package's version are kept.
 vkt_get_source() {
-	local kver=$1 suite dir deb opts
+	local kver=$1 suite dir deb
 	suite=$(vkt_source_suite "$kver")
 	if [ -z "$suite" ]; then
 		vkt_install_deps "linux-source-$kver"
@@ -70,24 +86,41 @@ vkt_get_source() {
 	dir="$CACHE/debs/$suite"
 	[ -s "$dir/linux-source-$kver.tar.xz" ] && [ -s "$dir/linux-source-$kver.version" ] &&
 		return 0
-	mkdir -p "$dir/lists/partial" "$dir/archives/partial"
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
-		> "$dir/sources.list"
-	opts=(-qq -o "Dir::Etc::sourcelist=$dir/sources.list"
-	      -o Dir::Etc::sourceparts=/nonexistent -o "Dir::State::Lists=$dir/lists"
-	      -o "Dir::Cache::archives=$dir/archives" -o Acquire::Languages=none
-	      -o APT::Sandbox::User=root)
-	say "downloading linux-source-$kver from Debian $suite into $dir"
-	apt-get "${opts[@]}" update > /dev/null &&
-		(cd "$dir" && apt-get "${opts[@]}" download "linux-source-$kver") ||
+	deb=$(vkt_debian_download "$suite" "linux-source-$kver") ||
 		fail_setup "cannot download linux-source-$kver from Debian $suite"
-	deb=$(ls "$dir/linux-source-${kver}_"*.deb | tail -1)
 	dpkg-deb --fsys-tarfile "$deb" |
 		tar -xO "./usr/src/linux-source-$kver.tar.xz" > "$dir/.tarball" &&
 		dpkg-deb -f "$deb" Version > "$dir/linux-source-$kver.version" &&
 		mv "$dir/.tarball" "$dir/linux-source-$kver.tar.xz" ||
 		fail_setup "cannot unpack $deb"
 	rm -f "$deb"
+}
+
+# Debian's own configuration of its amd64 kernel (linux-config-KVER,
+# config.amd64_none_amd64), of the same package version as the sources,
+# uncompressed into the cache; prints its path.
+vkt_debian_config() {
+	local kver=$1 suite dir deb conf=config.amd64_none_amd64
+	suite=$(vkt_source_suite "$kver")
+	dir="$CACHE/debs/${suite:-local}"
+	if [ "$(cat "$dir/linux-config-$kver.version" 2>/dev/null)" != "$(vkt_debian_version "$kver")" ]; then
+		mkdir -p "$dir"
+		if [ -z "$suite" ]; then
+			vkt_install_deps "linux-config-$kver" >&2
+			xz -dc "/usr/src/linux-config-$kver/$conf.xz" > "$dir/linux-config-$kver" ||
+				fail_setup "no $conf in linux-config-$kver"
+		else
+			# of the sources' version
+			deb=$(vkt_debian_download "$suite" "linux-config-$kver" \
+				"$(vkt_debian_version "$kver")") ||
+				fail_setup "cannot download linux-config-$kver from Debian $suite"
+			dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/linux-config-$kver/$conf.xz" |
+				xz -dc > "$dir/linux-config-$kver" || fail_setup "cannot unpack $conf from $deb"
+			rm -f "$deb"
+		fi
+		vkt_debian_version "$kver" > "$dir/linux-config-$kver.version"
+	fi
+	echo "$dir/linux-config-$kver"
 }
 
 vkt_source_tarball() {
@@ -376,6 +409,7 @@ vkt_kcsan_make_vars() {
 # architecture.
 vkt_build() {
 	local tree=$1 build=$2 cc=$3 jobs=$4 arch=${5:-x86_64} pid n rc last=$SECONDS cross=()
+	local start=$SECONDS
 	local targets=("${@:6}")
 	# make's own variables of the build (VKT_MAKE_VARS: an array)
 	local vars=("${VKT_MAKE_VARS[@]}")
@@ -397,7 +431,11 @@ vkt_build() {
 		grep -E 'error|Error' "$build/build.log" | head -20 >&2
 		return $rc
 	fi
-	say "built: $(grep -c '^  CC ' "$build/build.log" || true) files compiled, ccache $(ccache -s 2>/dev/null | awk '/Hits:/ {print $2 " hits"; exit}')"
+	n=$(grep -c '^  CC ' "$build/build.log" || true)
+	say "built: $n files compiled, ccache $(ccache -s 2>/dev/null | awk '/Hits:/ {print $2 " hits"; exit}')"
+	# what each build cost, for costs.sh
+	printf '%s\t%s\t%s\t%s\n' "$(date +%F)" "$n" $((SECONDS - start)) \
+		"$(find "$build" -name '*.o' | wc -l)" >> "$build/builds.txt"
 }
 
 # A guest log's last line: the kernel's, not QEMU's ("terminating on
@@ -457,6 +495,54 @@ vkt_modules_kernel() {	# tree, build, lockdep
 	}
 }
 
+# The kernel of module-check.sh with BASE_CONFIG=debian, a distribution's
+# debug kernel: Debian's own configuration of KVER (vkt_debian_config)
+# with a debug flavour (configs/debug.config), the suites
+# (configs/distro.config) and what the runner changes to build it here
+# (configs/debian-build.config), reduced to the modules the guest loads
+# (make localmodconfig), built in $build, its modules installed under
+# $build/modroot.  Each fragment's options must hold in the result, and
+# Debian's choices for what the suites touch (VKT_DEBIAN_KEPT) must be
+# Debian's still but for what debian-build.config says, or for a module
+# the guest does not load, left out.
+VKT_DEBIAN_MODULES="kvm kvm_amd ccp irqbypass vfio vfio_iommu_type1 kunit
+		    vfio_kvm_kunit kunit_reports_test kmemleak_test"
+VKT_DEBIAN_KEPT='(VFIO|KVM|IOMMU|AMD_IOMMU|INTEL_IOMMU|IRQ_BYPASS|MODULE_SIG|MODULES|STACKPROTECTOR|FORTIFY|HARDENED|INIT_ON_|RANDOMIZE|MITIGATION_|STRICT_|SLAB_FREELIST|SHUFFLE_PAGE|LIST_HARDENED|BUG_ON_DATA_CORRUPTION|SECURITY_LOCKDOWN|LOCK_DOWN|X86_KERNEL_IBT|ZERO_CALL_USED|VMAP_STACK)'
+vkt_distro_kernel() {	# tree, build, kver
+	local tree=$1 build=$2 kver=$3 cc="ccache gcc" debian frags=() f m
+	debian=$(vkt_debian_config "$kver") || return
+	for f in debug distro debian-build; do frags+=("$VKT_DIR/configs/$f.config"); done
+	mkdir -p "$build"
+	for m in $VKT_DEBIAN_MODULES; do echo "$m 0 0"; done > "$build/lsmod"
+	{
+		cp "$debian" "$build/.config.debian" &&
+		(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$build" \
+			"$build/.config.debian" "${frags[@]}") &&
+		make -C "$tree" O="$build" CC="$cc" olddefconfig &&
+		cp "$build/.config" "$build/.config.merged" &&
+		make -C "$tree" O="$build" CC="$cc" LSMOD="$build/lsmod" localmodconfig &&
+		cp "$build/.config" "$build/.config.reduced" &&
+		(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$build" \
+			"$build/.config.reduced" "${frags[@]}") &&
+		make -C "$tree" O="$build" CC="$cc" olddefconfig
+	} > "$build/config.log" 2>&1 < /dev/null || {
+		tail -20 "$build/config.log" >&2
+		echo "kernel configuration failed (log: $build/config.log)" >&2
+		return 1
+	}
+	python3 "$VKT_DIR/vkt_debian_config.py" "$debian" "$build/.config.merged" \
+		"$build/.config" "$VKT_DEBIAN_KEPT" "${frags[@]}" | tee "$build/debian-diff.txt" || return
+	say "building (log: $build/build.log)"
+	vkt_build "$tree" "$build" "$cc" "${JOBS:-$(nproc)}" x86_64 \
+		"$(basename "$(vkt_qemu_image x86_64)")" modules || return
+	rm -rf "$build/modroot"
+	make -C "$tree" O="$build" CC="$cc" INSTALL_MOD_PATH="$build/modroot" \
+		INSTALL_MOD_STRIP=1 modules_install > "$build/modules_install.log" 2>&1 || {
+		echo "modules_install failed (log: $build/modules_install.log)" >&2
+		return 1
+	}
+}
+
 # A busybox initramfs of the modules kernel in $build: its modules, with
 # any module given in place of the installed one of its name, and $2 as
 # /init.
@@ -488,7 +574,10 @@ vkt_initramfs() {	# build, init, out.cpio.gz, [module.ko...]
 # qemu_rc.
 vkt_boot_modules() {	# build, log, time limit (s), kernel command line, initrd, [stall]
 	local build=$1 log=$2 limit=$3 append=$4 initrd=$5 stall=${6:-0} qemu panicked= t=0 why=
-	qemu-system-x86_64 -nodefaults -m 1024 -cpu max -smp 2 \
+	local accel=()
+	# QEMU's accelerator if one is asked for (module-check.sh's TCG)
+	[ -z "${VKT_QEMU_ACCEL:-}" ] || accel=(-accel "$VKT_QEMU_ACCEL")
+	qemu-system-x86_64 -nodefaults -m 1024 "${accel[@]}" -cpu max -smp 2 \
 		-bios qboot.rom -kernel "$build/$(vkt_qemu_image x86_64)" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 $append" \
 		-no-reboot -nographic -serial stdio < /dev/null > "$log" 2>&1 &
