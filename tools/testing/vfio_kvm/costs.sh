@@ -44,5 +44,4 @@ for build in "$CACHE"/build/*/; do
 		$1 != "-" && $2 < 0.9 * $4 { warm = sprintf("%d files, %d s (%s)", $2, $3, $1) }
 		END { printf "| %s | %d | %s | %s |\n", what, objects,
 		      cold ? cold : "-", warm ? warm : "-" }'
-
 done

@@ -100,10 +100,11 @@ vkt_get_source() {
 # config.amd64_none_amd64), of the same package version as the sources,
 # uncompressed into the cache; prints its path.
 vkt_debian_config() {
-	local kver=$1 suite dir deb conf=config.amd64_none_amd64
+	local kver=$1 suite dir deb ver conf=config.amd64_none_amd64
 	suite=$(vkt_source_suite "$kver")
+	ver=$(vkt_debian_version "$kver")
 	dir="$CACHE/debs/${suite:-local}"
-	if [ "$(cat "$dir/linux-config-$kver.version" 2>/dev/null)" != "$(vkt_debian_version "$kver")" ]; then
+	if [ "$(cat "$dir/linux-config-$kver.version" 2>/dev/null)" != "$ver" ]; then
 		mkdir -p "$dir"
 		if [ -z "$suite" ]; then
 			vkt_install_deps "linux-config-$kver" >&2
@@ -111,14 +112,13 @@ vkt_debian_config() {
 				fail_setup "no $conf in linux-config-$kver"
 		else
 			# of the sources' version
-			deb=$(vkt_debian_download "$suite" "linux-config-$kver" \
-				"$(vkt_debian_version "$kver")") ||
+			deb=$(vkt_debian_download "$suite" "linux-config-$kver" "$ver") ||
 				fail_setup "cannot download linux-config-$kver from Debian $suite"
 			dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/linux-config-$kver/$conf.xz" |
 				xz -dc > "$dir/linux-config-$kver" || fail_setup "cannot unpack $conf from $deb"
 			rm -f "$deb"
 		fi
-		vkt_debian_version "$kver" > "$dir/linux-config-$kver.version"
+		echo "$ver" > "$dir/linux-config-$kver.version"
 	fi
 	echo "$dir/linux-config-$kver"
 }
@@ -487,10 +487,16 @@ vkt_modules_kernel() {	# tree, build, lockdep
 	say "building (log: $build/build.log)"
 	vkt_build "$tree" "$build" "$cc" "${JOBS:-$(nproc)}" x86_64 \
 		"$(basename "$(vkt_qemu_image x86_64)")" modules || return
-	rm -rf "$build/modroot"
-	make -C "$tree" O="$build" ARCH=x86_64 CC="$cc" INSTALL_MOD_PATH="$build/modroot" \
-		INSTALL_MOD_STRIP=1 modules_install > "$build/modules_install.log" 2>&1 || {
-		echo "modules_install failed (log: $build/modules_install.log)" >&2
+	vkt_install_modules "$tree" "$build" "$cc"
+}
+
+# The modules of the x86_64 kernel built in $build, stripped, under
+# $build/modroot.
+vkt_install_modules() {	# tree, build, cc
+	rm -rf "$2/modroot"
+	make -C "$1" O="$2" ARCH=x86_64 CC="$3" INSTALL_MOD_PATH="$2/modroot" \
+		INSTALL_MOD_STRIP=1 modules_install > "$2/modules_install.log" 2>&1 || {
+		echo "modules_install failed (log: $2/modules_install.log)" >&2
 		return 1
 	}
 }
@@ -535,12 +541,7 @@ vkt_distro_kernel() {	# tree, build, kver
 	say "building (log: $build/build.log)"
 	vkt_build "$tree" "$build" "$cc" "${JOBS:-$(nproc)}" x86_64 \
 		"$(basename "$(vkt_qemu_image x86_64)")" modules || return
-	rm -rf "$build/modroot"
-	make -C "$tree" O="$build" CC="$cc" INSTALL_MOD_PATH="$build/modroot" \
-		INSTALL_MOD_STRIP=1 modules_install > "$build/modules_install.log" 2>&1 || {
-		echo "modules_install failed (log: $build/modules_install.log)" >&2
-		return 1
-	}
+	vkt_install_modules "$tree" "$build" "$cc"
 }
 
 # A busybox initramfs of the modules kernel in $build: its modules, with

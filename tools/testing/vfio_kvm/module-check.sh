@@ -55,8 +55,9 @@ esac
 TCG=${TCG:-$([ "$BASE_CONFIG" = debian ] && echo single || echo multi)}
 case $TCG in
 multi) ;;
-# shellcheck disable=SC2034 # read by vkt_boot_modules (kernel.sh)
-single) VKT_QEMU_ACCEL=tcg,thread=single ;;
+single)
+	# shellcheck disable=SC2034 # read by vkt_boot_modules (kernel.sh)
+	VKT_QEMU_ACCEL=tcg,thread=single ;;
 *) fail_setup "TCG must be multi or single, not '$TCG'" ;;
 esac
 
@@ -81,15 +82,14 @@ if [ ${#patches[@]} -gt 0 ]; then
 	vkt_restage_suite "$tree"
 fi
 # expected.txt knows the module kernels as modules-<kver> (with patches:
-# modules-<kver>-patched, where every case must pass), a matrix line by
-# its name
-# (Debian's own configuration: module-check-debian-<kver>)
-expect_as=${EXPECT_AS:-modules-$KVER${patches:+-patched}}
-[ "$BASE_CONFIG" = minimal ] || [ -n "${EXPECT_AS:-}" ] ||
-	EXPECT_AS=module-check-debian-$KVER${patches:+-patched} expect_as=$EXPECT_AS
-
+# modules-<kver>-patched, where every case must pass), Debian's own
+# configuration as module-check-debian-<kver>, a matrix line by its name
 build="$CACHE/build/$KVER-modules-lockdep-$LOCKDEP"
-[ "$BASE_CONFIG" = minimal ] || build="$CACHE/build/$KVER-$BASE_CONFIG-lockdep-$LOCKDEP"
+if [ "$BASE_CONFIG" = debian ]; then
+	EXPECT_AS=${EXPECT_AS:-module-check-debian-$KVER${patches:+-patched}}
+	build="$CACHE/build/$KVER-debian-lockdep-$LOCKDEP"
+fi
+expect_as=${EXPECT_AS:-modules-$KVER${patches:+-patched}}
 # a matrix line's logs under its name: two lines of one kernel keep both
 out="$CACHE/results/${EXPECT_AS:-module-check-$KVER}"
 mkdir -p "$build" "$out"
