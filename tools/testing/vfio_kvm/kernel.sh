@@ -487,7 +487,10 @@ vkt_modules_kernel() {	# tree, build, lockdep
 	say "building (log: $build/build.log)"
 	vkt_build "$tree" "$build" "$cc" "${JOBS:-$(nproc)}" x86_64 \
 		"$(basename "$(vkt_qemu_image x86_64)")" modules || return
-	vkt_install_modules "$tree" "$build" "$cc"
+	vkt_install_modules "$tree" "$build" "$cc" || return
+	# the kernel patches it was built with (module-check's), for quick.sh,
+	# which builds the suites' module alone against a kernel without any
+	cat "$tree/.vkt-patches" > "$build/patches" 2>/dev/null || : > "$build/patches"
 }
 
 # The modules of the x86_64 kernel built in $build, stripped, under

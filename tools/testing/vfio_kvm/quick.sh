@@ -53,10 +53,12 @@ mkdir -p "$(dirname "$RESULTS")" "$mo"
 RESULTS=$(cd "$(dirname "$RESULTS")" && pwd)/$(basename "$RESULTS")
 prefix=${RESULTS%.json}
 
-# what the modules kernel has built in, or configures
+# what the modules kernel has built in, or configures; a kernel that
+# module-check built with patches (build/patches) is built again without
 key=$(cat "$here/configs/modules.config" "$tree/drivers/vfio/tests/Kconfig" 2>/dev/null |
 	md5sum | cut -c1-32)
-if [ "$(cat "$build/quick.key" 2>/dev/null)" != "$key" ] || [ ! -d "$build/modroot" ]; then
+if [ "$(cat "$build/quick.key" 2>/dev/null)" != "$key" ] || [ ! -d "$build/modroot" ] ||
+   [ ! -f "$build/patches" ] || [ -s "$build/patches" ]; then
 	say "the modules kernel: Debian linux-source-$KVER $(vkt_debian_version "$KVER"), lockdep $LOCKDEP (built once; then only the suites' module)"
 	vkt_modules_kernel "$tree" "$build" "$LOCKDEP" || fail_setup "the modules kernel could not be built"
 	echo "$key" > "$build/quick.key"
