@@ -198,7 +198,7 @@ boot_guest() {
 # configuration and the suites only, so a kernel that differs by a patch
 # (a mutant) reuses it.
 cases="$build/cases.txt"
-key=$(cat "$build/.config" "$repo"/drivers/vfio/tests/* "$here"/compat/report-selftest/* | md5sum | cut -c1-32)
+key=$(cat "$build/.config" "$repo"/drivers/vfio/tests/* "$here"/compat/report-selftest/* "$here"/compat/kvm-internals/* | md5sum | cut -c1-32)
 if [ "$(cat "$cases.key" 2>/dev/null)" != "$key" ] || [ ! -s "$cases" ]; then
 	say "listing the kernel's cases (kunit.action=list)"
 	rm -f "$cases" "$cases.key"

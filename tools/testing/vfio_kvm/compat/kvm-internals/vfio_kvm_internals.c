@@ -8,7 +8,7 @@
  * Fake VMs: a zeroed struct kvm with a real kvm->lock and users_count, on
  * which the suite calls VFIO exactly as virt/kvm/vfio.c does.  They serve
  * what a real VM cannot be driven into, a VM whose users_count already
- * dropped to 0 (vfio_kvm_ref_dying_vm), and guests without /dev/kvm
+ * dropped to 0 (vfio_kvm_fake_vm_kunit.c), and guests without /dev/kvm
  * (vfio_kvm_kunit.kvm=auto or fake).
  *
  * Counts: where a rule of the suites cannot tell a kernel from a mutant
