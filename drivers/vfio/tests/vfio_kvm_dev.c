@@ -320,7 +320,7 @@ struct kvm *vkt_dev_kvm(struct vkt_dev *dev)
 	return vkt_mock_kvm(&dev->mock->vdev);
 }
 
-void vkt_dev_destroy(struct vkt_dev *dev)
+static void vkt_dev_destroy(struct vkt_dev *dev)
 {
 	struct vkt_ctx *ctx = dev->ctx;
 
@@ -336,4 +336,34 @@ void vkt_dev_destroy(struct vkt_dev *dev)
 		vfio_put_device(&dev->mock->vdev);
 	if (!IS_ERR_OR_NULL(dev->pdev))
 		platform_device_unregister(dev->pdev);
+}
+
+void vkt_devs_init(struct vkt_devs *devs, struct vkt_ctx *ctx,
+		   struct vkt_vms *vms)
+{
+	devs->ctx = ctx;
+	devs->vms = vms;
+	mutex_init(&devs->files_lock);
+}
+
+/* From a kthread: the last fput of each file runs now. */
+void vkt_devs_close_files(struct vkt_devs *devs)
+{
+	int i;
+
+	for (i = 0; i < VKT_MAX_FILES; i++) {
+		if (devs->files[i])
+			__fput_sync(devs->files[i]);
+		devs->files[i] = NULL;
+	}
+}
+
+/* After the VMs' release: KVM holds none of the devices' files. */
+void vkt_devs_destroy(struct vkt_devs *devs)
+{
+	int i;
+
+	for (i = devs->nr - 1; i >= 0; i--)
+		vkt_dev_destroy(&devs->dev[i]);
+	mutex_destroy(&devs->files_lock);
 }

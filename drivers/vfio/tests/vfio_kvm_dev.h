@@ -106,6 +106,13 @@ struct kvm *vkt_dev_kvm(struct vkt_dev *dev);
 int vkt_dev_attach(struct vkt_dev *dev, struct vkt_vm *vm);
 int vkt_dev_detach(struct vkt_dev *dev, struct vkt_vm *vm);
 
-void vkt_dev_destroy(struct vkt_dev *dev);
+/*
+ * A case's devices: none yet; at its end, the device files it left open
+ * closed first, then, once KVM let go of their files, the devices.
+ */
+void vkt_devs_init(struct vkt_devs *devs, struct vkt_ctx *ctx,
+		   struct vkt_vms *vms);
+void vkt_devs_close_files(struct vkt_devs *devs);
+void vkt_devs_destroy(struct vkt_devs *devs);
 
 #endif /* _VFIO_KVM_DEV_H */

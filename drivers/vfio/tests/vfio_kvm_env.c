@@ -26,17 +26,12 @@
 static int vkt_env_teardown_fn(void *data)
 {
 	struct vkt_env *env = data;
-	int i;
 
-	for (i = 0; i < VKT_MAX_FILES; i++)
-		if (env->devs.files[i])
-			__fput_sync(env->devs.files[i]);
-	for (i = env->vms.nr - 1; i >= 0; i--)
-		vkt_vm_destroy(&env->vms.vm[i]);
+	vkt_devs_close_files(&env->devs);
+	vkt_vms_destroy(&env->vms);
 	/* kvm-vfio's fput() of the group files, deferred in a kthread */
 	flush_delayed_fput();
-	for (i = env->devs.nr - 1; i >= 0; i--)
-		vkt_dev_destroy(&env->devs.dev[i]);
+	vkt_devs_destroy(&env->devs);
 	if (!IS_ERR_OR_NULL(env->ctx.devtmpfs))
 		mntput(env->ctx.devtmpfs);
 	return 0;
@@ -114,10 +109,8 @@ int vkt_case_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, env);
 	env->reports = watch->reports;
 	env->ctx.test = test;
-	env->vms.ctx = &env->ctx;
-	env->devs.ctx = &env->ctx;
-	env->devs.vms = &env->vms;
-	mutex_init(&env->devs.files_lock);
+	vkt_vms_init(&env->vms, &env->ctx);
+	vkt_devs_init(&env->devs, &env->ctx, &env->vms);
 	test->priv = env;
 	/* on failure, the (empty) environment is torn down at once */
 	KUNIT_ASSERT_EQ_MSG(test, kunit_add_action_or_reset(test, vkt_env_end, env), 0,

@@ -26,16 +26,25 @@
 
 VKT_PATH_PARAMS();
 
+/* A device of @mock, opened through @path. */
+static struct vkt_dev *vkt_ref_dev_on(struct vkt_env *env, enum vkt_path path,
+				      const struct vkt_mock_behaviour *mock,
+				      void *dev_set_id)
+{
+	struct vkt_dev *dev = vkt_dev_create(&env->devs, path, mock, dev_set_id);
+
+	dev->mock->lock_mode = VKT_LOCK_POLL;
+	return dev;
+}
+
 /* A device of @mock, opened through the case's path. */
 static struct vkt_dev *vkt_ref_dev(struct vkt_env *env,
 				   const struct vkt_mock_behaviour *mock,
 				   void *dev_set_id)
 {
 	enum vkt_path path = *(const enum vkt_path *)env->ctx.test->param_value;
-	struct vkt_dev *dev = vkt_dev_create(&env->devs, path, mock, dev_set_id);
 
-	dev->mock->lock_mode = VKT_LOCK_POLL;
-	return dev;
+	return vkt_ref_dev_on(env, path, mock, dev_set_id);
 }
 
 /* A VM whose destruction the case can see. */
@@ -331,10 +340,8 @@ KUNIT_ARRAY_PARAM(vkt_pairs, vkt_pairs, vkt_pair_desc);
 static struct vkt_dev *vkt_pair_dev(struct vkt_env *env, enum vkt_path path,
 				    struct file **file)
 {
-	struct vkt_dev *dev = vkt_dev_create(&env->devs, path,
-					     &vkt_mock_lock_kvm, NULL);
+	struct vkt_dev *dev = vkt_ref_dev_on(env, path, &vkt_mock_lock_kvm, NULL);
 
-	dev->mock->lock_mode = VKT_LOCK_POLL;
 	if (path == VKT_PATH_GROUP) {
 		*file = dev->group;
 	} else {
@@ -558,12 +565,11 @@ static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
 {
 	bool attached = *(const bool *)test->param_value;
 	struct vkt_env *env = test->priv;
-	struct vkt_dev *dev = vkt_dev_create(&env->devs, VKT_PATH_CDEV,
+	struct vkt_dev *dev = vkt_ref_dev_on(env, VKT_PATH_CDEV,
 					     &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *first, *second;
 
-	dev->mock->lock_mode = VKT_LOCK_POLL;
 	first = vkt_ref_open_with_vm(test, dev, vm);
 
 	second = vkt_dev_cdev_open(dev);
@@ -593,15 +599,12 @@ static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 {
 	const struct vkt_mock_behaviour *b = &vkt_mock_lock_kvm;
 	struct vkt_env *env = test->priv;
-	struct vkt_dev *grouped = vkt_dev_create(&env->devs, VKT_PATH_GROUP, b, NULL);
-	struct vkt_dev *bound = vkt_dev_create(&env->devs, VKT_PATH_CDEV, b, NULL);
+	struct vkt_dev *grouped = vkt_ref_dev_on(env, VKT_PATH_GROUP, b, NULL);
+	struct vkt_dev *bound = vkt_ref_dev_on(env, VKT_PATH_CDEV, b, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct iommu_group *iommu_group;
 	struct file *file, *group;
 	char path[32];
-
-	grouped->mock->lock_mode = VKT_LOCK_POLL;
-	bound->mock->lock_mode = VKT_LOCK_POLL;
 
 	/* the group of @grouped is open: its cdev cannot be bound */
 	file = vkt_dev_cdev_open(grouped);

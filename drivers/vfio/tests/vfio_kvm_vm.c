@@ -280,8 +280,21 @@ int vkt_vm_destroyed(struct vkt_vm *vm)
 	return !vkt_vm_debugfs_there(vm->debugfs);
 }
 
-void vkt_vm_destroy(struct vkt_vm *vm)
+static void vkt_vm_destroy(struct vkt_vm *vm)
 {
 	vkt_vm_release_kvfio(vm);
 	vkt_vm_close(vm);
+}
+
+void vkt_vms_init(struct vkt_vms *vms, struct vkt_ctx *ctx)
+{
+	vms->ctx = ctx;
+}
+
+void vkt_vms_destroy(struct vkt_vms *vms)
+{
+	int i;
+
+	for (i = vms->nr - 1; i >= 0; i--)
+		vkt_vm_destroy(&vms->vm[i]);
 }

@@ -47,6 +47,9 @@ struct vkt_vm *vkt_vm_of_file(struct vkt_vms *vms, struct file *file);
 void vkt_vm_release_kvfio(struct vkt_vm *vm);
 void vkt_vm_close(struct vkt_vm *vm);
 int vkt_vm_destroyed(struct vkt_vm *vm);
-void vkt_vm_destroy(struct vkt_vm *vm);
+
+/* A case's VMs: none yet; at its end, each released and closed. */
+void vkt_vms_init(struct vkt_vms *vms, struct vkt_ctx *ctx);
+void vkt_vms_destroy(struct vkt_vms *vms);
 
 #endif /* _VFIO_KVM_VM_H */

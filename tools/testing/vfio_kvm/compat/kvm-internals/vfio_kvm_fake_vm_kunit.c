@@ -8,9 +8,11 @@
  * A real VM cannot be held in that state: the case attaches a fake struct
  * kvm (vfio_kvm_internals.c) with users_count 0, which no put may bring
  * to kvm_destroy_vm().  Not part of the suites proposed upstream, since
- * it builds KVM's private state; the runner builds it into the suites'
- * module behind CONFIG_VFIO_KVM_FAKE_VM_KUNIT_TEST.
+ * it builds KVM's private state; the runner links it with the suites
+ * (module or built in) behind CONFIG_VFIO_KVM_FAKE_VM_KUNIT_TEST.
  */
+#include <linux/bits.h>
+#include <linux/err.h>
 #include <linux/kvm_host.h>
 #include <linux/refcount.h>
 
