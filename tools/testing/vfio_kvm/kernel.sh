@@ -583,10 +583,8 @@ vkt_initramfs() {	# build, init, out.cpio.gz, [module.ko...]
 # qemu_rc.
 vkt_boot_modules() {	# build, log, time limit (s), kernel command line, initrd, [stall]
 	local build=$1 log=$2 limit=$3 append=$4 initrd=$5 stall=${6:-0} qemu panicked= t=0 why=
-	local accel=()
-	# QEMU's accelerator if one is asked for (module-check.sh's TCG)
-	[ -z "${VKT_QEMU_ACCEL:-}" ] || accel=(-accel "$VKT_QEMU_ACCEL")
-	qemu-system-x86_64 -nodefaults -m 1024 "${accel[@]}" -cpu max -smp 2 \
+	# under VKT_QEMU_ACCEL: QEMU is qemu/qemu-system-x86_64
+	qemu-system-x86_64 -nodefaults -m 1024 -cpu max -smp 2 \
 		-bios qboot.rom -kernel "$build/$(vkt_qemu_image x86_64)" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 $append" \
 		-no-reboot -nographic -serial stdio < /dev/null > "$log" 2>&1 &

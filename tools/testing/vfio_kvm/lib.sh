@@ -11,6 +11,10 @@
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
 JOBS=${JOBS:-$(nproc)}
 t0=$(date +%s)
+# every QEMU the scripts start, kunit.py's too, with the runner's
+# accelerator (qemu/qemu-system-x86_64)
+PATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/qemu:$PATH"
+export PATH
 
 # A line of progress, with the seconds since the script started.
 say() { printf '[vfio-kvm %4ds] %s\n' $(($(date +%s) - t0)) "$*"; }

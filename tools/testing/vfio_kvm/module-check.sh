@@ -56,8 +56,8 @@ TCG=${TCG:-$([ "$BASE_CONFIG" = debian ] && echo single || echo multi)}
 case $TCG in
 multi) ;;
 single)
-	# shellcheck disable=SC2034 # read by vkt_boot_modules (kernel.sh)
-	VKT_QEMU_ACCEL=tcg,thread=single ;;
+	# read by QEMU's wrapper (qemu/qemu-system-x86_64)
+	export VKT_QEMU_ACCEL=tcg,thread=single ;;
 *) fail_setup "TCG must be multi or single, not '$TCG'" ;;
 esac
 
