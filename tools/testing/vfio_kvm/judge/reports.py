@@ -20,6 +20,9 @@ REPORT_END = re.compile(r'---\[ end (trace|Kernel panic)')
 SELFTEST_NAMES = re.compile(r'\bkunit_reports_(test\w*|warn|refcount|abba)\b')
 # What QEMU itself writes to the guest's console log.
 QEMU_LINE = re.compile(r'^qemu-system-\S+: ')
+# QEMU stopping a guest the host's KVM could not run: no report of the
+# guest kernel, and no verdict on it
+KVM_ERROR = re.compile(r'^KVM internal error\. Suberror: \d+')
 PANIC = re.compile(r'Kernel panic - not syncing.*|BUG: .*|Oops: .*|'
 		   r'general protection fault.*|WARNING: .*')
 # Lockdep switching itself off with no report of its own: a taint that
@@ -69,7 +72,14 @@ def find_reports(lines, boot=0):
 
 def last_words(lines):
 	"""What the kernel printed last: its last report, else its last line
-	(not QEMU's own, such as that it was terminated)."""
+	(not QEMU's own, such as that it was terminated); or that QEMU
+	stopped the guest because the host's KVM could not run it."""
+	for line in lines:
+		m = KVM_ERROR.match(line.strip())
+		if m:
+			return ('QEMU stopped the guest: "%s", the host\'s KVM could not '
+				'run it (not the guest kernel; VKT_QEMU_ACCEL=tcg runs it '
+				'under TCG)' % m.group(0))
 	for line in reversed(lines[-400:]):
 		m = PANIC.match(line.strip())
 		if m:
