@@ -11,10 +11,6 @@
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-kvm-kunit}
 JOBS=${JOBS:-$(nproc)}
 t0=$(date +%s)
-# every QEMU the scripts start, kunit.py's too, with the runner's
-# accelerator (qemu/qemu-system-x86_64)
-PATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/qemu:$PATH"
-export PATH
 
 # A line of progress, with the seconds since the script started.
 say() { printf '[vfio-kvm %4ds] %s\n' $(($(date +%s) - t0)) "$*"; }
@@ -61,3 +57,7 @@ vkt_boot_globs() {	# record, boot function, started pattern
 
 # shellcheck source=tools/testing/vfio_kvm/kernel.sh
 . "$(dirname "${BASH_SOURCE[0]}")/kernel.sh"
+
+# every QEMU the scripts start, kunit.py's too, with the runner's
+# accelerator (qemu/qemu-system-x86_64); once, however deep the scripts nest
+case ":$PATH:" in *":$VKT_DIR/qemu:"*) ;; *) export PATH="$VKT_DIR/qemu:$PATH" ;; esac
