@@ -60,7 +60,7 @@ soak:
 	@SOAK=$(or $(SOAK),30) $(TOOLS)/run.sh
 
 mutants:
-	@MATRIX="6.12 fix-cdev-second-bind $$(awk '$$5 == "killed" || $$5 == "rejected" {print $$1}' $(TOOLS)/matrix.txt)" \
+	@MATRIX="6.12 upstream-cdev-fix $$(awk '$$5 == "killed" || $$5 == "rejected" {print $$1}' $(TOOLS)/matrix.txt)" \
 		MATRIX_KERNELS=6.12 $(TOOLS)/matrix.sh
 
 module-check:

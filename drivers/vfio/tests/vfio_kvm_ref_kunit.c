@@ -558,8 +558,12 @@ KUNIT_ARRAY_PARAM(vkt_second, vkt_second_attached, vkt_second_desc);
 
 /*
  * The cdev path opens a device once: a second VFIO_DEVICE_BIND_IOMMUFD, on
- * another fd of a bound device, is refused, and the first binding keeps
- * its VM and its reference, whether KVM knows the second fd or not.
+ * another fd of a bound device, is refused, and leaves the first binding
+ * as it was, whether KVM knows the second fd or not: its driver sees one VM
+ * from open_device to close_device, the VM lives while the first binding
+ * is open and is destroyed at its last close.  Which error refuses the
+ * bind is VFIO's to choose (it has changed); that it is refused is the
+ * rule.
  */
 static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
 {
@@ -569,6 +573,8 @@ static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
 					     &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *first, *second;
+	char state[80];
+	int ret;
 
 	first = vkt_ref_open_with_vm(test, dev, vm);
 
@@ -576,13 +582,14 @@ static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(second));
 	if (attached)
 		KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, second), 0);
-	KUNIT_EXPECT_EQ_MSG(test, vkt_dev_cdev_bind(dev, second), -EINVAL,
-			    "VFIO_DEVICE_BIND_IOMMUFD on a second fd of a bound device");
-	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm->kvm,
-				"device->kvm of the first binding after a refused second bind");
+	ret = vkt_dev_cdev_bind(dev, second);
+	KUNIT_EXPECT_LT_MSG(test, ret, 0,
+			    "VFIO_DEVICE_BIND_IOMMUFD on a second fd of a bound device succeeded: the device was opened twice through its cdev");
 	vkt_dev_close(dev, second);
-	if (!vkt_ref_vfio_keeps(test, vm, dev,
-				"with the first binding open after a refused second bind"))
+	snprintf(state, sizeof(state),
+		 "with the first binding open after a second bind (returned %d)",
+		 ret);
+	if (!vkt_ref_vfio_keeps(test, vm, dev, state))
 		return;
 	vkt_dev_close(dev, first);
 	VKT_EXPECT_MOCK_OK(test, dev->mock);
@@ -610,8 +617,8 @@ static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 	file = vkt_dev_cdev_open(grouped);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
 	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, file), 0);
-	KUNIT_EXPECT_EQ_MSG(test, vkt_dev_cdev_bind(grouped, file), -EBUSY,
-			    "VFIO_DEVICE_BIND_IOMMUFD while the device's group is open");
+	KUNIT_EXPECT_LT_MSG(test, vkt_dev_cdev_bind(grouped, file), 0,
+			    "VFIO_DEVICE_BIND_IOMMUFD while the device's group is open succeeded");
 	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(grouped),
 			      "device->kvm after a bind refused for the open group");
 	vkt_dev_close(grouped, file);
@@ -624,8 +631,8 @@ static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 	snprintf(path, sizeof(path), "vfio/%d", iommu_group_id(iommu_group));
 	iommu_group_put(iommu_group);
 	group = vkt_open_node(&env->ctx, path);
-	KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(group), -EBUSY,
-			    "opening the group of a device bound through its cdev");
+	KUNIT_EXPECT_TRUE_MSG(test, IS_ERR(group),
+			      "opening the group of a device bound through its cdev succeeded");
 	if (!IS_ERR(group))
 		vkt_close_node(&env->ctx, group);
 	vkt_dev_close(bound, file);
