@@ -14,7 +14,8 @@
 #include "vfio_kvm_call.h"
 #include "vfio_kvm_vm.h"
 
-static char *kvm_mode = "auto";
+static char *kvm_mode =
+	IS_ENABLED(CONFIG_VFIO_KVM_KUNIT_TEST_NEED_VM) ? "real" : "auto";
 module_param_named(kvm, kvm_mode, charp, 0444);
 MODULE_PARM_DESC(kvm,
 		 "Where /dev/kvm cannot create a VM, the cases that need one: skip (auto) or fail (real)");
