@@ -1,16 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make series: the fixes and the suites as mails against a pristine tree of
-# the newest kernel the project supports, and the checks upstream would make.
+# make series: the suites as mails against a pristine tree of the newest
+# kernel the project supports, with what upstream still lacks of the fixes
+# they test, and the checks upstream would make.
 #
 # Written by the user running it: author and Signed-off-by are git's
 # user.name and user.email (the command refuses without them).  Two
 # submissions, each to its maintainers (scripts/get_maintainer.pl):
 #
-#   OUT/vfio-fix/  the fix of the cdev second bind, alone, for vfio
-#   OUT/tests/     the suites, with a cover letter whose base-commit and
-#                  prerequisite-patch-id lines name the fix
+#   OUT/tests/   the suites, with a cover letter whose base-commit and
+#                prerequisite-patch-id lines name the tree they pass on:
+#                the pristine tree with upstream's fix of the cdev second
+#                bind, 258ba46543ab (linux-next), as the project models it
+#                (patches/fixes/upstream-cdev-reject-second-open-KVER.patch),
+#                which is not mailed: upstream has it
+#   OUT/stable/  that fix backported to 6.12.y, which has the bug (so does
+#                6.6.y, untested here), for stable@, checked with git am on
+#                a pristine 6.12 tree (patches/fixes/upstream-cdev-reject-
+#                second-open.patch; the gate's upstream-cdev-fix line is the
+#                evidence its notes quote)
 #
 # The vendor-module bug has no fix here: the one the project tests with
 # (patches/fixes/fix-pin-vendor-module*.patch) pins the module from inside
@@ -67,27 +76,33 @@ else
 	src_desc="Debian linux-source-$KVER $(vkt_debian_version "$KVER")"
 	stamp=$(vkt_debian_version "$KVER")
 fi
-git_tree="$CACHE/series/linux-$KVER"
-if [ "$(cat "$git_tree/.git/vkt-source" 2>/dev/null)" != "$stamp" ]; then
-	say "making a pristine git tree of $src_desc in $git_tree"
-	rm -rf "$git_tree"
+# A pristine git tree of the sources $1 names (a kernel tree, or Debian's
+# linux-source of KVER $2), described as $3, in the cache at $4; made once
+# per stamp $5.
+pristine_tree() {	# src kver desc dir stamp
+	local src=$1 kver=$2 desc=$3 dir=$4 stamp=$5 tmp
+	[ "$(cat "$dir/.git/vkt-source" 2>/dev/null)" != "$stamp" ] || return 0
+	say "making a pristine git tree of $desc in $dir"
+	rm -rf "$dir"
 	mkdir -p "$CACHE/series"
 	tmp=$(mktemp -d "$CACHE/series/.tree.XXXXXX")
-	if [ -n "$KSRC" ]; then
-		rsync -a --exclude=.git "$KSRC/" "$tmp/linux/"
+	if [ -n "$src" ]; then
+		rsync -a --exclude=.git "$src/" "$tmp/linux/"
 	else
-		tar -C "$tmp" -xf "$(vkt_source_tarball "$KVER")"
-		mv "$tmp/linux-source-$KVER" "$tmp/linux"
+		tar -C "$tmp" -xf "$(vkt_source_tarball "$kver")"
+		mv "$tmp/linux-source-$kver" "$tmp/linux"
 	fi
 	(cd "$tmp/linux" && git init -q && git add -A -f &&
 	 GIT_AUTHOR_NAME=pristine GIT_AUTHOR_EMAIL=pristine@localhost \
 	 GIT_COMMITTER_NAME=pristine GIT_COMMITTER_EMAIL=pristine@localhost \
-	 git commit -q -m "$src_desc" && git tag vkt-pristine) ||
-		fail_setup "cannot make a git tree of $src_desc"
+	 git commit -q -m "$desc" && git tag vkt-pristine) ||
+		fail_setup "cannot make a git tree of $desc"
 	echo "$stamp" > "$tmp/linux/.git/vkt-source"
-	mv "$tmp/linux" "$git_tree"
+	mv "$tmp/linux" "$dir"
 	rm -rf "$tmp"
-fi
+}
+git_tree="$CACHE/series/linux-$KVER"
+pristine_tree "$KSRC" "$KVER" "$src_desc" "$git_tree" "$stamp"
 g() { git -C "$git_tree" "$@"; }
 g checkout -q -f -B vkt-series vkt-pristine
 g clean -q -f -d -x
@@ -103,7 +118,10 @@ commit() {	# message file or text on stdin; everything in the tree
 fix_commit() {	# patch file
 	patch -d "$git_tree" -p1 -F0 -s < "$1" ||
 		fail_setup "${1##*/} does not apply to $src_desc"
-	sed -n '/^Subject: /,/^---$/p' "$1" | sed '1s/^Subject: \[PATCH\] //; $d' | commit
+	fix_message "$1" | commit
+}
+fix_message() {	# patch file: its message, from Subject: to the "---"
+	sed -n '/^Subject: /,/^---$/p' "$1" | sed '1s/^Subject: \[PATCH\] //; $d'
 }
 fix_patch() {	# name: patches/fixes/NAME-KVER.patch, or NAME.patch
 	if [ -f "$here/patches/fixes/$1-$KVER.patch" ]; then
@@ -112,7 +130,9 @@ fix_patch() {	# name: patches/fixes/NAME-KVER.patch, or NAME.patch
 		echo "$here/patches/fixes/$1.patch"
 	fi
 }
-fix_commit "$(fix_patch fix-cdev-second-bind)"
+# the base the suites pass on: upstream's cdev fix, as modelled here
+fix_commit "$(fix_patch upstream-cdev-reject-second-open)"
+base=$(g rev-parse HEAD)
 
 # the suites, a patch for each line of series/suites.txt; every file of
 # drivers/vfio/tests is in one of them
@@ -137,31 +157,51 @@ while IFS=$'\t' read -r msg files; do
 	commit < "$here/series/$msg"
 done < "$here/series/suites.txt"
 
-# To: the maintainers of what a patch touches, Cc: its reviewers and lists
-mail_args() {	# patch file...: --to/--cc arguments for git format-patch
-	local who
-	who=$(cd "$git_tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
+# To: the maintainers of what a patch touches in tree $1, Cc: its
+# reviewers and lists
+mail_args() {	# tree patch-file...: --to/--cc arguments for git format-patch
+	local who tree=$1
+	shift
+	who=$(cd "$tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
 		--roles "$@" 2>/dev/null | grep -vF "<$email>") || true
 	echo "$who" | sed -n 's/^\(.*\) (maintainer:.*/--to=\1/p'
 	echo "$who" | grep -v '(maintainer:' | sed -n 's/^\(.*\) (.*/--cc=\1/p'
 }
 
 rm -rf "$OUT"
-mkdir -p "$OUT/vfio-fix" "$OUT/tests"
-c_vfio=$(g rev-list --reverse vkt-pristine..vkt-series | sed -n 1p)
-g format-patch -q -1 "$c_vfio" -o "$OUT/vfio-fix"
-mapfile -t args < <(mail_args "$OUT/vfio-fix"/*.patch)
-rm -f "$OUT/vfio-fix"/*.patch
-g format-patch -q -1 "$c_vfio" -o "$OUT/vfio-fix" "${args[@]}"
-g format-patch -q --cover-letter --base=vkt-pristine -o "$OUT/tests" "$c_vfio"..vkt-series
-mapfile -t args < <(mail_args "$OUT/tests"/0[0-9][0-9][1-9]-*.patch)
+mkdir -p "$OUT/stable" "$OUT/tests"
+g format-patch -q --cover-letter --base=vkt-pristine -o "$OUT/tests" "$base"..vkt-series
+mapfile -t args < <(mail_args "$git_tree" "$OUT/tests"/0[0-9][0-9][1-9]-*.patch)
 rm -f "$OUT/tests"/*.patch
 g format-patch -q --cover-letter --base=vkt-pristine -o "$OUT/tests" "${args[@]}" \
-	"$c_vfio"..vkt-series
+	"$base"..vkt-series
 python3 "$here/series/cover.py" "$OUT"/tests/0000-cover-letter.patch "$here/series/cover-letter.txt" \
 	"$src_desc"
-mails=("$OUT"/vfio-fix/*.patch "$OUT"/tests/0[0-9][0-9][1-9]-*.patch)
-say "wrote $(ls "$OUT"/*/*.patch | wc -l) mails to $OUT (vfio-fix/, tests/)"
+
+# the stable backport: the project's model of upstream's cdev fix on 6.12,
+# its notes (below the patch file's "---") below the mail's
+stable_kver=6.12
+stable_patch="$here/patches/fixes/upstream-cdev-reject-second-open.patch"
+vkt_get_source "$stable_kver"
+stable_desc="Debian linux-source-$stable_kver $(vkt_debian_version "$stable_kver")"
+stable_tree="$CACHE/series/linux-$stable_kver"
+[ "$stable_tree" != "$git_tree" ] ||
+	fail_setup "KVER=$stable_kver: the stable backport is made on that tree; use another KVER"
+pristine_tree "" "$stable_kver" "$stable_desc" "$stable_tree" "$(vkt_debian_version "$stable_kver")"
+gs() { git -C "$stable_tree" "$@"; }
+gs checkout -q -f -B vkt-stable vkt-pristine
+gs clean -q -f -d -x
+patch -d "$stable_tree" -p1 -F0 -s < "$stable_patch" ||
+	fail_setup "${stable_patch##*/} does not apply to $stable_desc"
+gs add -A -f
+fix_message "$stable_patch" | gs commit -q -s -F -
+sed -n '/^---$/,/^--- a\//p' "$stable_patch" | sed '1d; $d' | gs notes add -f -F - HEAD
+mapfile -t args < <(mail_args "$stable_tree" "$stable_patch" | sed 's/^--to=/--cc=/')
+gs format-patch -q -1 --notes -o "$OUT/stable" --subject-prefix="PATCH $stable_kver.y" \
+	--to=stable@vger.kernel.org "${args[@]}"
+
+mails=("$OUT"/stable/*.patch "$OUT"/tests/0[0-9][0-9][1-9]-*.patch)
+say "wrote $(ls "$OUT"/*/*.patch | wc -l) mails to $OUT (stable/, tests/)"
 
 # ---- the checks ----------------------------------------------------------
 report="$OUT/report.txt"
@@ -178,26 +218,27 @@ check() {	# check NAME ok|fail|skip DETAIL
 	say "$(tail -1 "$report")"
 }
 
-# the fix applies alone to the pristine tree; the fix and the suites, in
-# order, give the tree they were made from
-g checkout -q -f -B vkt-am vkt-pristine
-if g am -q "$OUT"/vfio-fix/*.patch > "$OUT/vfio-fix/am.log" 2>&1; then
-	check "git am vfio-fix" ok "$(basename "$OUT"/vfio-fix/*.patch) applies alone to $src_desc"
+# the backport applies to the stable tree; the suites, on the pristine
+# tree with upstream's fix, give the tree they were made from
+gs checkout -q -f -B vkt-am vkt-pristine
+if gs am -q "$OUT"/stable/*.patch > "$OUT/stable/am.log" 2>&1 &&
+   gs diff --quiet vkt-stable vkt-am; then
+	check "git am stable" ok "$(basename "$OUT"/stable/*.patch) applies to $stable_desc"
 else
-	g am --abort > /dev/null 2>&1 || true
-	check "git am vfio-fix" fail "see $OUT/vfio-fix/am.log"
+	gs am --abort > /dev/null 2>&1 || true
+	check "git am stable" fail "see $OUT/stable/am.log"
 fi
-g checkout -q -f -B vkt-am vkt-pristine
-if g am -q "${mails[@]}" > "$OUT/am.log" 2>&1 &&
+g checkout -q -f -B vkt-am "$base"
+if g am -q "$OUT"/tests/0[0-9][0-9][1-9]-*.patch > "$OUT/am.log" 2>&1 &&
    g diff --quiet vkt-series vkt-am; then
-	check "git am" ok "the fix and the $(ls "$OUT"/tests/0[0-9][0-9][1-9]-*.patch | wc -l) patches of the suites apply to $src_desc and give the tree they were made from"
+	check "git am" ok "the $(ls "$OUT"/tests/0[0-9][0-9][1-9]-*.patch | wc -l) patches of the suites apply to $src_desc with upstream's cdev fix and give the tree they were made from"
 else
 	g am --abort > /dev/null 2>&1 || true
 	check "git am" fail "see $OUT/am.log"
 fi
 if grep -q '^base-commit: ' "$OUT/tests/0000-cover-letter.patch" &&
    [ "$(grep -c '^prerequisite-patch-id: ' "$OUT/tests/0000-cover-letter.patch")" = 1 ]; then
-	check "cover letter base" ok "base-commit and the fix as prerequisite-patch-id"
+	check "cover letter base" ok "base-commit, and upstream's cdev fix as modelled here as prerequisite-patch-id"
 else
 	check "cover letter base" fail "no base-commit, or not 1 prerequisite-patch-id line"
 fi
@@ -263,8 +304,8 @@ g checkout -q -f vkt-series
 	--build_dir="$build" --kunitconfig=drivers/vfio/tests) > "$OUT/config.log" 2>&1 ||
 	fail_setup "kunit.py config failed: $OUT/config.log"
 cp "$build/.config" "$build/.config.series"
-for c in $(g rev-list --reverse vkt-pristine..vkt-series); do
-	# the mail's name: vfio-fix/0001, tests/0001 ...
+for c in $(g rev-list --reverse "$base"..vkt-series); do
+	# the mail's name: tests/0001 ...
 	mail=$(grep -l "^From $c " "${mails[@]}")
 	i=$(basename "$(dirname "$mail")")/$(basename "$mail" | cut -d- -f1)
 	g checkout -q -f "$c"
