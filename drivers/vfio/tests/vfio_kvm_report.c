@@ -3,158 +3,113 @@
  * Kernel reports printed while a vfio <-> kvm case runs: see
  * vfio_kvm_report.h.
  *
- * The reports are read from the printk log rather than caught on the
- * console tracepoint, as kfence's and kcsan's tests do: the tracepoint sees
- * each KERN_CONT piece of a lockdep report alone, without the flags that
- * tell a continuation from a new line, while the log holds the lines as
- * printk joined them.  KUnit's hooks do not fit either: they see the
- * current task's WARN only, and lockdep calls none.
+ * The console tracepoint gives each printk() call's text as it is stored,
+ * in the printing task, without its log level or trailing newline: a
+ * lockdep report's lines come in pieces (KERN_CONT), which are glued
+ * together here, so that "(&kvm->lock){+.+.}" reads whole wherever printk
+ * split it.
  */
 #include <linux/ctype.h>
-#include <linux/kmsg_dump.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/tracepoint.h>
+#include <trace/events/printk.h>
 #include <kunit/resource.h>
 
 #include "vfio_kvm_report.h"
 
-#define VKT_REPORT_MAX_CLASSES	6
-#define VKT_REPORT_CLASS_LEN	48
-#define VKT_REPORT_LINE_LEN	128
 #define VKT_REPORT_MAX		4
+#define VKT_REPORT_MAX_CLASSES	6
 
 struct vkt_report {
-	enum vkt_report_kind kind;
-	char headline[VKT_REPORT_LINE_LEN];
-	/* a WARN's, BUG's or refcount_t warning's file:line, or its RIP */
-	char where[VKT_REPORT_LINE_LEN];
-	/* the lock classes the report names, in the order it names them */
-	char classes[VKT_REPORT_MAX_CLASSES][VKT_REPORT_CLASS_LEN];
+	const char *kind;
+	char headline[160];
+	/* a WARN's or BUG's file:line, or its RIP */
+	char where[128];
+	/* the lock classes a lockdep report names, in its order */
+	char classes[VKT_REPORT_MAX_CLASSES][40];
 	unsigned int nr_classes;
-	/* a cycle's "existing dependency chain", as "#1 A, #0 B" */
-	char chain[VKT_REPORT_LINE_LEN];
-	/* with CONFIG_PRINTK_CALLER: "T72" (pid 72) or "C1" (CPU 1) */
-	char caller[12];
-	bool truncated;
-	/*
-	 * Past what a lockdep report says of its own locks: the locks held,
-	 * the backtrace.
-	 */
+	/* past the part of a lockdep report that names its own locks */
 	bool classes_done;
 };
 
 struct vkt_reports {
-	/* the log from where the case began; read, never written */
-	struct kmsg_dump_iter iter;
+	/* raw: printk() runs under raw spinlocks too */
+	raw_spinlock_t lock;
 	struct vkt_report reports[VKT_REPORT_MAX];
 	unsigned int nr;
-	bool lost;		/* more reports, or records overwritten */
-	bool full;		/* the lines of the report being read not kept */
-	char line[512];		/* the record being read */
+	bool lost;
+	/* the end of the lockdep report's text, where a class name may start */
+	char text[320];
 };
 
 static const struct {
 	const char *prefix;
-	enum vkt_report_kind kind;
-} vkt_report_headlines[] = {
-	{ "WARNING: possible circular locking dependency", VKT_REPORT_CIRCULAR },
-	{ "WARNING: inconsistent lock state", VKT_REPORT_INCONSISTENT },
-	{ "WARNING: possible recursive locking", VKT_REPORT_RECURSIVE },
-	{ "WARNING: held lock freed", VKT_REPORT_HELD_FREED },
-	{ "WARNING: bad unlock balance", VKT_REPORT_BAD_UNLOCK },
-	{ "WARNING: ", VKT_REPORT_LOCKDEP },
-	{ "BUG: sleeping function called from invalid context", VKT_REPORT_SLEEP_IN_ATOMIC },
-	{ "BUG: ", VKT_REPORT_BUG },
-	{ "refcount_t: ", VKT_REPORT_REFCOUNT },
-	{ "Oops: ", VKT_REPORT_BUG },
-	{ "general protection fault", VKT_REPORT_BUG },
+	const char *kind;
+} vkt_report_kinds[] = {
+	{ "WARNING: possible circular locking dependency",
+	  "lockdep: possible circular locking dependency" },
+	{ "WARNING: inconsistent lock state", "lockdep: inconsistent lock state" },
+	{ "WARNING: possible recursive locking", "lockdep: possible recursive locking" },
+	{ "WARNING: held lock freed", "lockdep: held lock freed" },
+	{ "WARNING: bad unlock balance", "lockdep: bad unlock balance" },
+	{ "BUG: sleeping function called from invalid context",
+	  "sleeping function called from invalid context" },
+	{ "BUG: ", "BUG" },
+	{ "refcount_t: ", "refcount_t warning" },
+	{ "Oops: ", "BUG" },
+	{ "general protection fault", "BUG" },
 };
 
-static const char *const vkt_report_names[] = {
-	[VKT_REPORT_NONE] = "no report",
-	[VKT_REPORT_CIRCULAR] = "lockdep: possible circular locking dependency",
-	[VKT_REPORT_INCONSISTENT] = "lockdep: inconsistent lock state",
-	[VKT_REPORT_RECURSIVE] = "lockdep: possible recursive locking",
-	[VKT_REPORT_HELD_FREED] = "lockdep: held lock freed",
-	[VKT_REPORT_BAD_UNLOCK] = "lockdep: bad unlock balance",
-	[VKT_REPORT_LOCKDEP] = "lockdep report",
-	[VKT_REPORT_SLEEP_IN_ATOMIC] = "sleeping function called from invalid context",
-	[VKT_REPORT_REFCOUNT] = "refcount_t warning",
-	[VKT_REPORT_WARN] = "WARN",
-	[VKT_REPORT_BUG] = "BUG",
-};
-
-const char *vkt_report_kind_name(enum vkt_report_kind kind)
+/* The first "file.c:123" of @s, or NULL; its length in @len. */
+static const char *vkt_report_file_line(const char *s, size_t *len)
 {
-	return kind < ARRAY_SIZE(vkt_report_names) ? vkt_report_names[kind] : "?";
-}
+	const char *colon, *p;
 
-static void vkt_report_copy(char *dst, size_t size, const char *src,
-			    size_t len, bool *truncated)
-{
-	if (len >= size) {
-		*truncated = true;
-		len = size - 1;
+	for (colon = strchr(s, ':'); colon; colon = strchr(colon + 1, ':')) {
+		if (colon - s < 3 || !isdigit(colon[1]) ||
+		    (colon[-2] != '.' && colon[-3] != '.'))
+			continue;
+		for (p = colon; p > s && !isspace(p[-1]); p--)
+			;
+		*len = colon + 1 + strspn(colon + 1, "0123456789") - p;
+		return p;
 	}
-	memcpy(dst, src, len);
-	dst[len] = '\0';
+	return NULL;
 }
 
-/* Whether the @len bytes at @tok are a "file.c:123". */
-static bool vkt_report_is_file_line(const char *tok, size_t len)
+/* What kind of report @s starts, or NULL. */
+static const char *vkt_report_kind(const char *s)
 {
-	const char *colon = strnchr(tok, len, ':'), *p;
-
-	if (!colon || colon - tok < 3 || colon + 1 == tok + len ||
-	    (colon[-2] != '.' && colon[-3] != '.'))
-		return false;
-	for (p = colon + 1; p < tok + len; p++)
-		if (!isdigit(*p))
-			return false;
-	return true;
-}
-
-/*
- * The first "file.c:123" of @line: its length, @start set to it, or 0.  A
- * WARN's headline names the place it fired; lockdep's never name one.
- */
-static size_t vkt_report_file_line(const char *line, const char **start)
-{
-	const char *tok = line, *end;
-
-	while (*(tok = skip_spaces(tok))) {
-		end = tok + strcspn(tok, " \t,");
-		if (vkt_report_is_file_line(tok, end - tok)) {
-			*start = tok;
-			return end - tok;
-		}
-		tok = *end ? end + 1 : end;
-	}
-	return 0;
-}
-
-static enum vkt_report_kind vkt_report_headline(const char *line)
-{
-	const char *at;
+	size_t len;
 	unsigned int i;
 
-	if (str_has_prefix(line, "WARNING: ") && vkt_report_file_line(line, &at))
-		return VKT_REPORT_WARN;
-	for (i = 0; i < ARRAY_SIZE(vkt_report_headlines); i++)
-		if (str_has_prefix(line, vkt_report_headlines[i].prefix))
-			return vkt_report_headlines[i].kind;
-	return VKT_REPORT_NONE;
+	for (i = 0; i < ARRAY_SIZE(vkt_report_kinds); i++)
+		if (str_has_prefix(s, vkt_report_kinds[i].prefix))
+			return vkt_report_kinds[i].kind;
+	if (str_has_prefix(s, "WARNING: at ") ||
+	    (str_has_prefix(s, "WARNING: ") && vkt_report_file_line(s, &len)))
+		return "WARN";
+	if (str_has_prefix(s, "WARNING: "))
+		return "lockdep report";
+	return NULL;
+}
+
+static bool vkt_report_is_lockdep(const struct vkt_report *report)
+{
+	return str_has_prefix(report->kind, "lockdep");
 }
 
 /*
  * The name of the lock class that @end ("){" of "(name){usage}") closes, or
  * NULL; names may hold "(...)".
  */
-static const char *vkt_report_class_start(const char *line, const char *end)
+static char *vkt_report_class_start(char *text, char *end)
 {
-	const char *start;
+	char *start;
 	int depth = 0;
 
-	for (start = end - 1; start >= line; start--) {
+	for (start = end - 1; start >= text; start--) {
 		if (*start == ')')
 			depth++;
 		else if (*start == '(' && !depth--)
@@ -163,176 +118,170 @@ static const char *vkt_report_class_start(const char *line, const char *end)
 	return NULL;
 }
 
-/* Each lock class the line names, once, in order. */
-static void vkt_report_add_classes(struct vkt_report *report, const char *line)
+/*
+ * Each lock class "(name){" in @reports->text names, once; what may still
+ * start one is kept.
+ */
+static void vkt_report_add_classes(struct vkt_reports *reports,
+				   struct vkt_report *report)
 {
-	const char *end, *start;
+	char *text = reports->text, *end, *start;
 	unsigned int i;
+	size_t keep;
 
-	for (end = strstr(line, "){"); end; end = strstr(end + 2, "){")) {
-		start = vkt_report_class_start(line, end);
+	for (end = strstr(text, "){"); end; end = strstr(text, "){")) {
+		start = vkt_report_class_start(text, end);
+		*end = '\0';
+		text = end + 2;
 		if (!start)
 			continue;
 		for (i = 0; i < report->nr_classes; i++)
-			if (strlen(report->classes[i]) == end - start &&
-			    !strncmp(report->classes[i], start, end - start))
+			if (!strcmp(report->classes[i], start))
 				break;
-		if (i < report->nr_classes)
-			continue;
-		if (report->nr_classes == VKT_REPORT_MAX_CLASSES) {
-			report->truncated = true;
-			return;
-		}
-		vkt_report_copy(report->classes[report->nr_classes++],
-				VKT_REPORT_CLASS_LEN, start, end - start,
-				&report->truncated);
+		if (i == report->nr_classes && i < VKT_REPORT_MAX_CLASSES)
+			strscpy(report->classes[report->nr_classes++], start,
+				sizeof(report->classes[0]));
 	}
+	keep = min(strlen(text), sizeof(reports->text) / 2);
+	memmove(reports->text, text + strlen(text) - keep, keep + 1);
 }
 
-/* A chain line, "-> #1 (&b->lock){+.+.}-{3:3}:", adds "#1 &b->lock". */
-static void vkt_report_add_chain(struct vkt_report *report, const char *line)
+static void vkt_report_add(struct vkt_reports *reports, const char *s,
+			   size_t len)
 {
-	const char *num = line + strlen("-> "), *sp = strchr(num, ' ');
-	const char *end = strstr(line, "){"), *start;
-	size_t n = strlen(report->chain);
-	int len;
-
-	start = end ? vkt_report_class_start(line, end) : NULL;
-	if (!sp || !start) {
-		report->truncated = true;
-		return;
-	}
-	len = snprintf(report->chain + n, sizeof(report->chain) - n,
-		       "%s%.*s %.*s", n ? ", " : "", (int)(sp - num), num,
-		       (int)(end - start), start);
-	if (n + len >= sizeof(report->chain))
-		report->truncated = true;
-}
-
-static void vkt_report_add_line(struct vkt_report *report, const char *line)
-{
-	const char *at;
-	size_t len;
-
-	if (report->kind >= VKT_REPORT_REFCOUNT && !report->where[0]) {
-		len = str_has_prefix(line, "WARNING: ") ?
-		      vkt_report_file_line(line, &at) : 0;
-		if (len)
-			vkt_report_copy(report->where, sizeof(report->where),
-					at, len, &report->truncated);
-		else if (str_has_prefix(line, "RIP: "))
-			vkt_report_copy(report->where, sizeof(report->where),
-					line, strlen(line), &report->truncated);
-	}
-	if (report->kind >= VKT_REPORT_SLEEP_IN_ATOMIC || report->classes_done)
-		return;
-	if (str_has_prefix(line, "other info that might help us debug this") ||
-	    str_has_prefix(line, "stack backtrace:")) {
-		report->classes_done = true;
-		return;
-	}
-	vkt_report_add_classes(report, line);
-	if (str_has_prefix(line, "-> #"))
-		vkt_report_add_chain(report, line);
-}
-
-/*
- * The length of "[    1.234567]" (a time, @caller false) or "[   T72]" (a
- * caller, @caller true) at the start of @s, or 0.
- */
-static size_t vkt_report_prefix(const char *s, bool caller)
-{
-	const char *p = s;
-
-	if (*p++ != '[')
-		return 0;
-	p = skip_spaces(p);
-	if (caller && (*p == 'T' || *p == 'C'))
-		p++;
-	if (!isdigit(*p))
-		return 0;
-	while (isdigit(*p) || (!caller && *p == '.'))
-		p++;
-	return *p == ']' ? p + 1 - s : 0;
-}
-
-/**
- * vkt_reports_parse_line() - read one line of the log
- * @reports: from vkt_reports_watch()
- * @line: the line, as kmsg_dump_get_line() gives it; changed
- *
- * A headline starts a report; the lines after it add to it.
- */
-void vkt_reports_parse_line(struct vkt_reports *reports, char *line)
-{
-	struct vkt_report *report = NULL;
-	char caller[sizeof(report->caller)] = "";
-	enum vkt_report_kind kind;
+	struct vkt_report *report = reports->nr ?
+		&reports->reports[reports->nr - 1] : NULL;
+	const char *kind = vkt_report_kind(s), *at;
 	size_t n;
 
-	/* the time with printk.time, then the caller with PRINTK_CALLER */
-	line += vkt_report_prefix(line, false);
-	n = vkt_report_prefix(line, true);
-	if (n) {
-		const char *id = skip_spaces(line + 1);
-
-		strscpy(caller, id, min_t(size_t, sizeof(caller), line + n - id));
-		line += n;
-	}
-	line = strim(line);
-
-	if (reports->nr)
-		report = &reports->reports[reports->nr - 1];
-	kind = vkt_report_headline(line);
 	/* a refcount_t warning goes on with its WARN */
-	if (kind == VKT_REPORT_WARN && report &&
-	    report->kind == VKT_REPORT_REFCOUNT && !report->where[0])
-		kind = VKT_REPORT_NONE;
-	if (kind != VKT_REPORT_NONE) {
+	if (kind && report && !report->where[0] &&
+	    !strcmp(report->kind, "refcount_t warning") && !strcmp(kind, "WARN"))
+		kind = NULL;
+	if (kind) {
 		if (reports->nr == VKT_REPORT_MAX) {
 			reports->lost = true;
-			reports->full = true;
 			return;
 		}
 		report = &reports->reports[reports->nr++];
 		report->kind = kind;
-		vkt_report_copy(report->headline, sizeof(report->headline),
-				line, strlen(line), &report->truncated);
-		strscpy(report->caller, caller, sizeof(report->caller));
-		reports->full = false;
+		strscpy(report->headline, s, sizeof(report->headline));
+		reports->text[0] = '\0';
 	}
-	if (report && !reports->full)
-		vkt_report_add_line(report, line);
+	if (!report)
+		return;
+	if (!report->where[0] && !vkt_report_is_lockdep(report)) {
+		at = NULL;
+		if (str_has_prefix(s, "WARNING: "))
+			at = vkt_report_file_line(s, &n);
+		else if (str_has_prefix(s, "RIP: "))
+			at = s;
+		if (at == s)
+			n = len;
+		if (at)
+			strscpy(report->where, at,
+				min(n + 1, sizeof(report->where)));
+	}
+	if (!vkt_report_is_lockdep(report) || report->classes_done)
+		return;
+	if (str_has_prefix(s, "other info that might help us debug this") ||
+	    str_has_prefix(s, "stack backtrace:")) {
+		report->classes_done = true;
+		return;
+	}
+	/* a line's pieces, glued: at most half of the text is kept */
+	n = strlen(reports->text);
+	memcpy(reports->text + n, s, len);
+	reports->text[n + len] = '\0';
+	vkt_report_add_classes(reports, report);
+}
+
+static void vkt_reports_probe(void *data, const char *text, size_t len)
+{
+	struct vkt_reports *reports = data;
+	char line[160];
+	unsigned long flags;
+
+	/* what a report says is at the start of its lines, in a line's piece */
+	while (len && (*text == '\n' || *text == ' '))
+		text++, len--;
+	len = min(len, sizeof(line) - 1);
+	memcpy(line, text, len);
+	line[len] = '\0';
+
+	if (!raw_spin_trylock_irqsave(&reports->lock, flags))
+		return;
+	vkt_report_add(reports, line, len);
+	raw_spin_unlock_irqrestore(&reports->lock, flags);
+}
+
+static void vkt_reports_unwatch(void *reports)
+{
+	unregister_trace_console(vkt_reports_probe, reports);
+	tracepoint_synchronize_unregister();
 }
 
 /**
- * vkt_reports_collect() - read the log printed since the last read
- * @reports: from vkt_reports_watch()
+ * vkt_reports_watch() - watch the console for reports until the case ends
+ * @test: the case
  *
- * Return: how many reports the case has seen so far.
+ * Return: the watch; the case fails if it could not watch.
  */
-unsigned int vkt_reports_collect(struct vkt_reports *reports)
+struct vkt_reports *vkt_reports_watch(struct kunit *test)
 {
-	char *line, *next;
-	u64 want;
-	size_t len;
+	struct vkt_reports *reports;
 
-	for (want = reports->iter.cur_seq;
-	     kmsg_dump_get_line(&reports->iter, false, reports->line,
-				sizeof(reports->line) - 1, &len);
-	     want = reports->iter.cur_seq) {
-		/* a later record than the next: those between were overwritten */
-		if (reports->iter.cur_seq - 1 > want)
-			reports->lost = true;
-		reports->line[len] = '\0';
-		for (line = reports->line; line; line = next) {
-			next = strchr(line, '\n');
-			if (next)
-				*next++ = '\0';
-			vkt_reports_parse_line(reports, line);
-		}
+	reports = kunit_kzalloc(test, sizeof(*reports), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, reports);
+	raw_spin_lock_init(&reports->lock);
+	KUNIT_ASSERT_EQ_MSG(test, register_trace_console(vkt_reports_probe,
+							 reports), 0,
+			    "register_trace_console()");
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							vkt_reports_unwatch,
+							reports), 0);
+	return reports;
+}
+
+/**
+ * vkt_reports_describe() - one line about a report, for a failure message
+ * @reports: from vkt_reports_watch()
+ * @i: which report, from 0
+ * @buf: where the line goes
+ * @size: its size; 0 to ask only whether there is such a report
+ *
+ * One more than the reports kept says that more were printed.
+ *
+ * Return: whether the case has seen an @i-th report.
+ */
+bool vkt_reports_describe(struct vkt_reports *reports, unsigned int i,
+			  char *buf, size_t size)
+{
+	const struct vkt_report *report = &reports->reports[i];
+	unsigned long flags;
+	unsigned int j;
+	size_t n;
+	bool seen;
+
+	raw_spin_lock_irqsave(&reports->lock, flags);
+	seen = i < reports->nr || (i == reports->nr && reports->lost);
+	if (!seen || !size)
+		goto out;
+	if (i == reports->nr) {
+		scnprintf(buf, size, "more reports than the %u kept",
+			  VKT_REPORT_MAX);
+		goto out;
 	}
-	return reports->nr;
+	n = scnprintf(buf, size, "%s (\"%s\")", report->kind, report->headline);
+	if (report->where[0])
+		n += scnprintf(buf + n, size - n, " at %s", report->where);
+	for (j = 0; j < report->nr_classes; j++)
+		n += scnprintf(buf + n, size - n, "%s%s",
+			       j ? ", " : ", lock classes: ",
+			       report->classes[j]);
+out:
+	raw_spin_unlock_irqrestore(&reports->lock, flags);
+	return seen;
 }
 
 /**
@@ -343,121 +292,11 @@ unsigned int vkt_reports_collect(struct vkt_reports *reports)
  */
 void vkt_reports_forget(struct vkt_reports *reports)
 {
-	vkt_reports_collect(reports);
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&reports->lock, flags);
 	memset(reports->reports, 0, sizeof(reports->reports));
 	reports->nr = 0;
 	reports->lost = false;
-}
-
-/**
- * vkt_reports_describe() - one line about a report, for a failure message
- * @reports: from vkt_reports_watch()
- * @i: which report, from 0
- * @buf: where the line goes
- * @size: its size; 0 to ask only whether there is such a report
- *
- * Return: whether the case has seen an @i-th report.
- */
-bool vkt_reports_describe(struct vkt_reports *reports, unsigned int i,
-			  char *buf, size_t size)
-{
-	const struct vkt_report *report = &reports->reports[i];
-	size_t n;
-	unsigned int j;
-
-	if (i >= reports->nr)
-		return false;
-	if (!size)
-		return true;
-	n = scnprintf(buf, size, "%s (\"%s\")",
-		      vkt_report_kind_name(report->kind), report->headline);
-	if (report->where[0])
-		n += scnprintf(buf + n, size - n, " at %s", report->where);
-	for (j = 0; j < report->nr_classes; j++)
-		n += scnprintf(buf + n, size - n, "%s%s",
-			       j ? ", " : ", lock classes: ",
-			       report->classes[j]);
-	if (report->chain[0])
-		n += scnprintf(buf + n, size - n, "; dependency chain: %s",
-			       report->chain);
-	if (report->caller[0] == 'T')
-		n += scnprintf(buf + n, size - n, "; printed by pid %s",
-			       report->caller + 1);
-	else if (report->caller[0] == 'C')
-		n += scnprintf(buf + n, size - n,
-			       "; printed on CPU %s outside task context",
-			       report->caller + 1);
-	if (report->truncated)
-		scnprintf(buf + n, size - n, " [truncated]");
-	return true;
-}
-
-/**
- * vkt_reports_lost() - whether reports were dropped
- * @reports: from vkt_reports_watch()
- *
- * Return: true if the case saw more reports than are kept, or log records
- * were overwritten before they were read.
- */
-bool vkt_reports_lost(struct vkt_reports *reports)
-{
-	return reports->lost;
-}
-
-static bool vkt_report_names_class(const struct vkt_report *report,
-				   const char *class)
-{
-	unsigned int i;
-
-	for (i = 0; i < report->nr_classes; i++)
-		if (!strcmp(report->classes[i], class))
-			return true;
-	return false;
-}
-
-/**
- * vkt_reports_find() - whether a report of a kind named lock classes
- * @reports: from vkt_reports_watch(), as read so far
- * @kind: the kind of report
- * @classes: lock class names it must all name
- * @nr_classes: how many
- *
- * Return: true if the case has seen such a report.
- */
-bool vkt_reports_find(struct vkt_reports *reports, enum vkt_report_kind kind,
-		      const char *const *classes, unsigned int nr_classes)
-{
-	unsigned int i, j;
-
-	for (i = 0; i < reports->nr; i++) {
-		if (reports->reports[i].kind != kind)
-			continue;
-		for (j = 0; j < nr_classes; j++)
-			if (!vkt_report_names_class(&reports->reports[i],
-						    classes[j]))
-				break;
-		if (j == nr_classes)
-			return true;
-	}
-	return false;
-}
-
-/**
- * vkt_reports_watch() - start watching the log for reports
- * @test: the case; the watch ends with it
- *
- * Return: the watch; the case fails if none could be allocated.
- */
-struct vkt_reports *vkt_reports_watch(struct kunit *test)
-{
-	struct vkt_reports *reports;
-	size_t len;
-
-	reports = kunit_kzalloc(test, sizeof(*reports), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, reports);
-	/* past what the log holds now: its next record is the case's first */
-	kmsg_dump_rewind(&reports->iter);
-	while (kmsg_dump_get_line(&reports->iter, false, NULL, 0, &len))
-		;
-	return reports;
+	raw_spin_unlock_irqrestore(&reports->lock, flags);
 }
