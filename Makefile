@@ -4,7 +4,7 @@
 #
 #   make run     build a kernel with the suites and run them in QEMU
 #                (KVER=7.3|6.12|6.1, ARCH=x86_64|arm64, KSRC=your tree, KERNEL_PATCHES="a.patch ...",
-#                LOCKDEP=y|n, KCSAN=y|n, KVM_MODE=real|auto|fake, RESULTS=file.json, CACHE=dir)
+#                LOCKDEP=y|n, KCSAN=y|n, KVM_MODE=real|auto, RESULTS=file.json, CACHE=dir)
 #   make test    the gate CI runs: the matrix's "gate" lines against the
 #                expected outcomes (matrix.txt)
 #   make matrix  every line of the matrix, the gate's and the rest

@@ -143,7 +143,16 @@ long vkt_ioctl(struct vkt_ctx *ctx, const char *what, struct file *file,
 	return vkt_call(ctx, what, &call);
 }
 
-/* The last fput of @file, now, and the fput()s its release deferred. */
+/*
+ * The last fput of @file, now, and the fput()s its release deferred.  The
+ * cases run in kthreads, where a final fput() -- the case's own, KVM's of a
+ * group file, VFIO's of a VM file on 7.4 -- is deferred to the
+ * delayed_fput worker, and a case judges what that fput() does.
+ * flush_delayed_fput() is the one way to wait for it; fs/file_table.c
+ * asks that no thread umount work may need call it, and these threads
+ * hold no mount but their case's private devtmpfs, released after the
+ * flush.
+ */
 static long vkt_call_fput(struct vkt_call *call)
 {
 	if (call->file)

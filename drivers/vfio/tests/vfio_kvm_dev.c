@@ -315,11 +315,6 @@ int vkt_dev_detach(struct vkt_dev *dev, struct vkt_vm *vm)
 	return vkt_vm_del_file(vm, dev->group);
 }
 
-struct kvm *vkt_dev_kvm(struct vkt_dev *dev)
-{
-	return vkt_mock_kvm(&dev->mock->vdev);
-}
-
 static void vkt_dev_destroy(struct vkt_dev *dev)
 {
 	struct vkt_ctx *ctx = dev->ctx;

@@ -20,7 +20,6 @@
 #define VKT_MAX_DEVS	4
 #define VKT_MAX_FILES	8
 
-struct kvm;
 struct platform_device;
 struct vkt_devs;
 
@@ -96,8 +95,6 @@ struct file *vkt_dev_cdev_open(struct vkt_dev *dev);
 int vkt_dev_cdev_bind(struct vkt_dev *dev, struct file *file);
 struct file *vkt_dev_open(struct vkt_dev *dev);
 void vkt_dev_close(struct vkt_dev *dev, struct file *file);
-/* device->kvm: what VFIO handed the driver. */
-struct kvm *vkt_dev_kvm(struct vkt_dev *dev);
 
 /*
  * Tell @vm of what @dev is opened through: its group, or, on the cdev

@@ -30,7 +30,7 @@ static int vkt_env_teardown_fn(void *data)
 	vkt_devs_close_files(&env->devs);
 	vkt_vms_destroy(&env->vms);
 	/* kvm-vfio's fput() of the group files, deferred in a kthread */
-	flush_delayed_fput();
+	vkt_fput(&env->ctx, "kvm-vfio's deferred fput()s", NULL);
 	vkt_devs_destroy(&env->devs);
 	if (!IS_ERR_OR_NULL(env->ctx.devtmpfs))
 		mntput(env->ctx.devtmpfs);
@@ -118,9 +118,8 @@ int vkt_case_init(struct kunit *test)
 
 	devtmpfs = get_fs_type("devtmpfs");
 	KUNIT_ASSERT_NOT_NULL_MSG(test, devtmpfs, "no devtmpfs");
+	/* devtmpfs is built in: get_fs_type() took no module reference */
 	env->ctx.devtmpfs = vfs_kern_mount(devtmpfs, 0, "devtmpfs", NULL);
-	/* get_fs_type()'s reference, as put_filesystem() (not exported) */
-	module_put(devtmpfs->owner);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(env->ctx.devtmpfs),
 			       "mount devtmpfs: %ld", PTR_ERR(env->ctx.devtmpfs));
 

@@ -36,13 +36,13 @@ const struct vkt_mock_behaviour vkt_mock_lock_kvm = {
 const struct vkt_mock_behaviour vkt_mock_get_then_lock_kvm = {
 	.name = "get_then_lock_kvm",
 	.models = "vfio-pci zdev: kzdev_lock, kvm_get_kvm(), then kvm->lock",
-	.flags = VKT_MOCK_OWN_LOCK | VKT_MOCK_GET_KVM | VKT_MOCK_LOCK_KVM,
+	.flags = VKT_MOCK_OWN_LOCK | VKT_MOCK_HOLD_KVM | VKT_MOCK_LOCK_KVM,
 };
 
 const struct vkt_mock_behaviour vkt_mock_use_kvm_unlocked = {
 	.name = "use_kvm_unlocked",
-	.models = "kvmgt: uses device->kvm without kvm->lock",
-	.flags = VKT_MOCK_USE_KVM,
+	.models = "kvmgt: holds the VM (page tracking) without kvm->lock",
+	.flags = VKT_MOCK_HOLD_KVM,
 };
 
 const struct vkt_mock_behaviour vkt_mock_fail_open = {
@@ -126,21 +126,35 @@ static bool vkt_mock_take_kvm_lock(struct vkt_mock *m, struct kvm *kvm,
 	return locked;
 }
 
-static int vkt_mock_open_device(struct vfio_device *vdev)
+/*
+ * What the driver was handed at open_device, against what the case
+ * attached.  Only a VM the case attached is used: one VFIO should not
+ * have handed over may be freed already.
+ */
+static void vkt_mock_record_open(struct vkt_mock *m, struct kvm *kvm)
 {
-	struct vkt_mock *m = to_vkt_mock(vdev);
-	struct kvm *kvm = vkt_mock_kvm(vdev);
-	unsigned int flags = m->b->flags;
-	int ret = 0;
-
 	m->open_kvm = kvm;
+	m->use_kvm = kvm && m->expect_vm != VKT_VM_NONE;
 	m->opens++;
 	if (kvm)
 		m->opens_with_kvm++;
-	if (m->expect_kvm && !kvm)
+	if (m->expect_vm == VKT_VM_ATTACHED && !kvm)
 		vkt_mock_violation(m,
 				   "open_device: device->kvm is NULL although a VM was attached to the group at open");
+	if (m->expect_vm == VKT_VM_NONE && kvm)
+		vkt_mock_violation(m,
+				   "open_device: device->kvm is a VM although none was attached to the group at open");
+}
 
+static int vkt_mock_open_device(struct vfio_device *vdev)
+{
+	struct vkt_mock *m = to_vkt_mock(vdev);
+	unsigned int flags = m->b->flags;
+	struct kvm *kvm;
+	int ret = 0;
+
+	vkt_mock_record_open(m, vkt_mock_kvm(vdev));
+	kvm = m->use_kvm ? m->open_kvm : NULL;
 	if (m->b->open_error)
 		return m->b->open_error;
 
@@ -155,21 +169,16 @@ static int vkt_mock_open_device(struct vfio_device *vdev)
 							   msecs_to_jiffies(gate->wait_ms));
 	}
 
-	if (kvm && (flags & VKT_MOCK_GET_KVM))
+	if (kvm && (flags & VKT_MOCK_HOLD_KVM))
 		m->held_kvm = vkt_mock_hold_kvm(vdev);
 
+	/* what vfio_ap does here: look at the guest, under kvm->lock */
 	if (kvm && (flags & VKT_MOCK_LOCK_KVM)) {
-		if (vkt_mock_take_kvm_lock(m, kvm, "open_device")) {
-			/* what vfio_ap does here: look at the guest */
-			READ_ONCE(kvm->created_vcpus);
+		if (vkt_mock_take_kvm_lock(m, kvm, "open_device"))
 			mutex_unlock(&kvm->lock);
-		} else {
+		else
 			ret = -EDEADLK;
-		}
 	}
-
-	if (kvm && (flags & VKT_MOCK_USE_KVM))
-		READ_ONCE(kvm->mm);
 
 	if (ret && m->held_kvm) {
 		vkt_mock_drop_kvm(m->held_kvm);
@@ -194,19 +203,14 @@ static void vkt_mock_close_device(struct vfio_device *vdev)
 				   "close_device: device->kvm changed from %s at open_device to %s",
 				   m->open_kvm ? "a VM" : "NULL",
 				   kvm ? (m->open_kvm ? "another VM" : "a VM") : "NULL");
+	kvm = m->use_kvm && kvm == m->open_kvm ? kvm : NULL;
 
 	if (flags & VKT_MOCK_OWN_LOCK)
 		mutex_lock(&m->driver_lock);
 
-	if (kvm && (flags & VKT_MOCK_LOCK_KVM)) {
-		if (vkt_mock_take_kvm_lock(m, kvm, "close_device")) {
-			READ_ONCE(kvm->created_vcpus);
-			mutex_unlock(&kvm->lock);
-		}
-	}
-
-	if (kvm && (flags & VKT_MOCK_USE_KVM))
-		READ_ONCE(kvm->mm);
+	if (kvm && (flags & VKT_MOCK_LOCK_KVM) &&
+	    vkt_mock_take_kvm_lock(m, kvm, "close_device"))
+		mutex_unlock(&kvm->lock);
 
 	if (m->held_kvm) {
 		vkt_mock_drop_kvm(m->held_kvm);
@@ -216,7 +220,17 @@ static void vkt_mock_close_device(struct vfio_device *vdev)
 	if (flags & VKT_MOCK_OWN_LOCK)
 		mutex_unlock(&m->driver_lock);
 	m->open_kvm = NULL;
+	m->use_kvm = false;
 	WRITE_ONCE(m->is_open, false);
+}
+
+/*
+ * The case saw the VM destroyed while the driver still had it: the driver
+ * must not touch it again, and its close says nothing more about it.
+ */
+void vkt_mock_forget_vm(struct vkt_mock *m)
+{
+	m->use_kvm = false;
 }
 
 static void vkt_mock_release(struct vfio_device *vdev)

@@ -3,10 +3,12 @@
  * Mock vfio drivers for the vfio <-> kvm KUnit suites.
  *
  * Each mock behaves in open_device/close_device like a real driver that uses
- * the KVM pointer VFIO hands it, and each checks the driver contract VFIO
- * owes it: from open_device to close_device, device->kvm is one pointer,
- * set when a VM was attached at open (that it is backed by a reference is
- * for the cases to see: the VM outlives everything else that holds it).
+ * the KVM pointer VFIO hands it, records what it was handed, and checks the
+ * driver contract VFIO owes it: from open_device to close_device,
+ * device->kvm is one pointer, a VM when the case attached one and none
+ * when it attached none (that it is backed by a reference is for the cases
+ * to see: the VM outlives everything else that holds it).  The cases read
+ * what VFIO hands drivers only from these records.
  */
 #ifndef _VFIO_KVM_MOCK_H
 #define _VFIO_KVM_MOCK_H
@@ -17,9 +19,8 @@
 #include <linux/vfio.h>
 
 #define VKT_MOCK_OWN_LOCK	BIT(0)	/* its own lock around the KVM work */
-#define VKT_MOCK_GET_KVM	BIT(1)	/* kvm_get_kvm() at open, put at close */
+#define VKT_MOCK_HOLD_KVM	BIT(1)	/* its own reference, open to close */
 #define VKT_MOCK_LOCK_KVM	BIT(2)	/* takes kvm->lock at open and close */
-#define VKT_MOCK_USE_KVM	BIT(3)	/* reads the VM without kvm->lock */
 
 struct vkt_mock_behaviour {
 	const char *name;
@@ -39,6 +40,13 @@ enum vkt_lock_mode {
 	VKT_LOCK_BLOCK,
 	/* bounded mutex_trylock() polling: invisible to lockdep, never hangs */
 	VKT_LOCK_POLL,
+};
+
+/* What the case attached to the device's group or file before an open. */
+enum vkt_expect_vm {
+	VKT_VM_UNKNOWN,		/* not checked */
+	VKT_VM_ATTACHED,	/* open_device must be handed a VM */
+	VKT_VM_NONE,		/* open_device must be handed none */
 };
 
 /*
@@ -65,10 +73,11 @@ struct vkt_mock {
 	/* the mock polls for kvm->lock: a side that takes it in a loop lets go */
 	atomic_t kvm_lock_waiting;
 	struct vkt_gate *gate;
-	bool expect_kvm;		/* a VM is attached at the next open */
+	enum vkt_expect_vm expect_vm;	/* at the next open_device */
 
 	/* what the mock saw */
 	struct kvm *open_kvm;		/* device->kvm at the last open_device */
+	bool use_kvm;			/* open_kvm is one to use until close */
 	void *held_kvm;			/* the reference the mock itself holds */
 	unsigned int opens;
 	unsigned int opens_with_kvm;	/* device->kvm was set at open_device */
@@ -87,7 +96,8 @@ static inline struct vkt_mock *to_vkt_mock(struct vfio_device *vdev)
 
 /*
  * The VM VFIO hands the driver in device->kvm, valid from open_device to
- * close_device: the one place the suites read it.
+ * close_device: the one place the suites read it, from the mock's
+ * callbacks.
  */
 static inline struct kvm *vkt_mock_kvm(struct vfio_device *vdev)
 {
@@ -114,15 +124,17 @@ static inline void vkt_mock_drop_kvm(void *held)
 extern const struct vfio_device_ops vkt_mock_ops;
 
 void vkt_mock_init(struct vkt_mock *m, const struct vkt_mock_behaviour *b);
+void vkt_mock_forget_vm(struct vkt_mock *m);
 
 /**
  * VKT_EXPECT_MOCK_OK() - expect that a mock saw nothing wrong
  * @test: the case
  * @m: the mock
  *
- * VFIO kept its contract with the driver (device->kvm set at open_device
- * when a VM was attached, the same at close_device), and the mock took
- * kvm->lock each time it polled for it.  The first of each is named.
+ * VFIO kept its contract with the driver (device->kvm a VM at open_device
+ * when one was attached, none when none was, the same at close_device),
+ * and the mock took kvm->lock each time it polled for it.  The first of
+ * each is named.
  */
 #define VKT_EXPECT_MOCK_OK(test, m)					\
 	do {								\

@@ -8,17 +8,18 @@
  * with the group meanwhile.  Drivers rely on that: the pointer they get in
  * open_device must stay valid until close_device.
  *
- * The cases judge the rule, not how KVM counts: a VM lives while anyone
- * holds it (the case's VM fd and kvm-vfio device, or an open vfio device)
- * and is destroyed when the last of them lets go.  KVM shows that
- * destruction in one place, the VM's debugfs directory, which
+ * The cases judge the rule, not how KVM counts or where VFIO keeps the VM:
+ * a driver is handed a VM at open_device exactly when one is attached, the
+ * same one until close_device (the mocks record and check both); a VM
+ * lives while anyone holds it (the case's VM fd and kvm-vfio device, or an
+ * open vfio device) and is destroyed when the last of them lets go.  KVM
+ * shows that destruction in one place, the VM's debugfs directory, which
  * kvm_destroy_vm() removes; without debugfs these cases skip.
  *
  * The mock used here is the one that hit the deadlock (its own lock, then
  * kvm->lock), polling for kvm->lock so that lockdep stays out of it.
  */
 #include <linux/iommu.h>
-#include <linux/kvm_host.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
 
@@ -37,14 +38,12 @@ static struct vkt_dev *vkt_ref_dev_on(struct vkt_env *env, enum vkt_path path,
 	return dev;
 }
 
-/* A device of @mock, opened through the case's path. */
-static struct vkt_dev *vkt_ref_dev(struct vkt_env *env,
-				   const struct vkt_mock_behaviour *mock,
-				   void *dev_set_id)
+/* A device of the lock_kvm mock, opened through the case's path. */
+static struct vkt_dev *vkt_ref_dev(struct vkt_env *env, void *dev_set_id)
 {
 	enum vkt_path path = *(const enum vkt_path *)env->ctx.test->param_value;
 
-	return vkt_ref_dev_on(env, path, mock, dev_set_id);
+	return vkt_ref_dev_on(env, path, &vkt_mock_lock_kvm, dev_set_id);
 }
 
 /* A VM whose destruction the case can see. */
@@ -58,27 +57,21 @@ static struct vkt_vm *vkt_ref_vm(struct vkt_env *env)
 	return vm;
 }
 
-/* Open the device; a VM's own rules are checked by the case. */
-static struct file *vkt_ref_open(struct kunit *test, struct vkt_dev *dev)
+/*
+ * Open the device, @expect a VM at its open_device or none; the mock
+ * checks it.
+ */
+static struct file *vkt_ref_open(struct kunit *test, struct vkt_dev *dev,
+				 enum vkt_expect_vm expect)
 {
-	struct file *file = vkt_dev_open(dev);
+	struct file *file;
 
+	dev->mock->expect_vm = expect;
+	file = vkt_dev_open(dev);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file),
 			       "opening the device through its %s: %ld",
 			       vkt_path_name(dev->path), PTR_ERR(file));
 	return file;
-}
-
-/*
- * The VM as VFIO hands it to drivers, from the first open of @dev with
- * @vm attached: later hand-overs are compared with it.
- */
-static void vkt_ref_handed(struct kunit *test, struct vkt_vm *vm,
-			   struct vkt_dev *dev)
-{
-	vm->kvm = vkt_dev_kvm(dev);
-	KUNIT_ASSERT_NOT_NULL_MSG(test, vm->kvm,
-				  "device->kvm at the first open with a VM attached: VFIO handed the driver no VM");
 }
 
 /*
@@ -92,17 +85,18 @@ static struct file *vkt_ref_open_with_vm(struct kunit *test,
 	struct file *file;
 
 	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
-	dev->mock->expect_kvm = true;
-	file = vkt_ref_open(test, dev);
-	vkt_ref_handed(test, vm, dev);
+	file = vkt_ref_open(test, dev, VKT_VM_ATTACHED);
+	vm->kvm = dev->mock->open_kvm;
+	KUNIT_ASSERT_NOT_NULL_MSG(test, vm->kvm,
+				  "device->kvm at the first open with a VM attached: VFIO handed the driver no VM");
 	return file;
 }
 
 /*
  * The case lets go of @vm, its kvm-vfio device and its fd, while @dev is
  * open: what VFIO holds must keep the VM alive.  Returns false when the VM
- * was destroyed all the same (the case failed; if the driver still points
- * at the freed VM, the suite is wedged and the device left open).
+ * was destroyed all the same: the case failed, and the driver, which
+ * would touch the freed VM at close_device, is told to forget it.
  */
 static bool vkt_ref_vfio_keeps(struct kunit *test, struct vkt_vm *vm,
 			       struct vkt_dev *dev, const char *state)
@@ -111,11 +105,11 @@ static bool vkt_ref_vfio_keeps(struct kunit *test, struct vkt_vm *vm,
 	vkt_vm_close(vm);
 	if (vkt_vm_destroyed(vm) != 1)
 		return true;
-	if (vkt_dev_kvm(dev))
-		vkt_set_wedged("a VM was destroyed while an open vfio device still pointed at it");
+	vkt_mock_forget_vm(dev->mock);
+	vm->kvm = NULL;
 	KUNIT_FAIL(test,
-		   "kvm_destroy_vm() ran when the case closed the VM fd and the kvm-vfio device %s: the open device did not keep the VM (device->kvm %s)",
-		   state, vkt_dev_kvm(dev) ? "still points at it: device left open" : "is NULL");
+		   "kvm_destroy_vm() ran when the case closed the VM fd and the kvm-vfio device %s: the open device did not keep the VM its driver was handed",
+		   state);
 	return false;
 }
 
@@ -134,181 +128,115 @@ static void vkt_ref_expect_destroyed(struct kunit *test, struct vkt_vm *vm,
 	vm->kvm = NULL;
 }
 
-/*
- * One reference while open, however many fds are open on the device: the
- * VM outlives a close that is not the last and dies at the last.
- */
-static void vfio_kvm_ref_open_holds_one(struct kunit *test)
+/* What KVM does with the group or device file while the device is open. */
+enum vkt_ref_event {
+	VKT_REF_NOTHING,
+	VKT_REF_RELEASE,	/* the kvm-vfio device is released */
+	VKT_REF_FILE_DEL,	/* KVM_DEV_VFIO_FILE_DEL */
+	VKT_REF_MOVE,		/* FILE_DEL, then FILE_ADD to a second VM */
+};
+
+struct vkt_ref_param {
+	enum vkt_path path;
+	enum vkt_ref_event event;
+};
+
+static const char *const vkt_ref_event_names[] = {
+	[VKT_REF_NOTHING] = "nothing",
+	[VKT_REF_RELEASE] = "release",
+	[VKT_REF_FILE_DEL] = "file_del",
+	[VKT_REF_MOVE] = "move",
+};
+
+static const struct vkt_ref_param vkt_ref_params[] = {
+	{ VKT_PATH_GROUP, VKT_REF_NOTHING }, { VKT_PATH_CDEV, VKT_REF_NOTHING },
+	{ VKT_PATH_GROUP, VKT_REF_RELEASE }, { VKT_PATH_CDEV, VKT_REF_RELEASE },
+	{ VKT_PATH_GROUP, VKT_REF_FILE_DEL }, { VKT_PATH_CDEV, VKT_REF_FILE_DEL },
+	{ VKT_PATH_GROUP, VKT_REF_MOVE }, { VKT_PATH_CDEV, VKT_REF_MOVE },
+};
+
+static void vkt_ref_param_desc(const struct vkt_ref_param *p, char *desc)
 {
-	struct vkt_env *env = test->priv;
-	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
-	struct vkt_vm *vm = vkt_ref_vm(env);
-	struct file *f1, *f2;
-
-	f1 = vkt_ref_open_with_vm(test, dev, vm);
-
-	/* only the group path opens a device more than once */
-	if (dev->path == VKT_PATH_GROUP) {
-		f2 = vkt_ref_open(test, dev);
-		KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm->kvm,
-					"device->kvm with two device fds open");
-		vkt_dev_close(dev, f2);
-		KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm->kvm,
-					"device->kvm after closing one of two device fds");
-	}
-	if (!vkt_ref_vfio_keeps(test, vm, dev,
-				dev->path == VKT_PATH_GROUP ?
-				"with one of two device fds closed and the other open" :
-				"with the device bound"))
-		return;
-	vkt_dev_close(dev, f1);
-	VKT_EXPECT_MOCK_OK(test, dev->mock);
-	vkt_ref_expect_destroyed(test, vm, "at the device's last close");
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s-%s", vkt_path_name(p->path),
+		 vkt_ref_event_names[p->event]);
 }
 
-/* The last close drops the reference and clears device->kvm. */
-static void vfio_kvm_ref_last_close_drops(struct kunit *test)
-{
-	struct vkt_env *env = test->priv;
-	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
-	struct vkt_vm *vm = vkt_ref_vm(env);
-
-	vkt_dev_close(dev, vkt_ref_open_with_vm(test, dev, vm));
-	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
-			      "device->kvm after the last close");
-	VKT_EXPECT_MOCK_OK(test, dev->mock);
-	vkt_ref_expect_destroyed(test, vm, "after the device's last close");
-}
+KUNIT_ARRAY_PARAM(vkt_ref, vkt_ref_params, vkt_ref_param_desc);
 
 /*
- * KVM drops the group or device file while the device is open: by
- * releasing the kvm-vfio device, or by KVM_DEV_VFIO_FILE_DEL.  The device
- * keeps its VM until its last close.
+ * The open device keeps its VM until its last close, whatever KVM does
+ * with the group or device file meanwhile and however many fds the device
+ * has open (one reference, not one per fd), and the VM dies at that
+ * close.  The next first open is handed the VM the group has by then: the
+ * second one after a move, none otherwise.
  */
-static void vkt_ref_dropped_while_open(struct kunit *test, bool release)
+static void vfio_kvm_ref_open_keeps_vm(struct kunit *test)
 {
+	const struct vkt_ref_param *p = test->param_value;
 	struct vkt_env *env = test->priv;
-	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
-	struct vkt_vm *vm = vkt_ref_vm(env);
-	struct file *file;
+	struct vkt_dev *dev = vkt_ref_dev_on(env, p->path, &vkt_mock_lock_kvm,
+					     NULL);
+	struct vkt_vm *vm = vkt_ref_vm(env), *vm2 = NULL;
+	const char *event = vkt_ref_event_names[p->event];
+	struct file *file, *second;
+	struct kvm *first;
+	char state[96];
 
 	file = vkt_ref_open_with_vm(test, dev, vm);
-
-	if (release)
+	first = vm->kvm;
+	/* only the group path opens a device more than once */
+	if (dev->path == VKT_PATH_GROUP) {
+		second = vkt_ref_open(test, dev, VKT_VM_UNKNOWN);
+		vkt_dev_close(dev, second);
+		KUNIT_EXPECT_EQ_MSG(test, dev->mock->opens, 1U,
+				    "open_device calls for two opens of the device, the first still open");
+	}
+	if (p->event == VKT_REF_RELEASE)
 		vkt_vm_release_kvfio(vm);
-	else
+	if (p->event >= VKT_REF_FILE_DEL)
 		KUNIT_ASSERT_EQ(test, vkt_dev_detach(dev, vm), 0);
-	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm->kvm,
-				"device->kvm after KVM dropped the group of the open device");
-	if (!vkt_ref_vfio_keeps(test, vm, dev,
-				"after KVM dropped the group of the open device"))
+	if (p->event == VKT_REF_MOVE) {
+		vm2 = vkt_ref_vm(env);
+		KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm2), 0);
+	}
+	snprintf(state, sizeof(state), "while the device was open (KVM did: %s%s)",
+		 event, dev->path == VKT_PATH_GROUP ? ", a second fd closed" : "");
+	if (!vkt_ref_vfio_keeps(test, vm, dev, state))
 		return;
-
 	vkt_dev_close(dev, file);
-	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
-			      "device->kvm after the last close");
-	VKT_EXPECT_MOCK_OK(test, dev->mock);
 	vkt_ref_expect_destroyed(test, vm, "at the device's last close");
-}
 
-static void vfio_kvm_ref_kept_after_kvfio_release(struct kunit *test)
-{
-	vkt_ref_dropped_while_open(test, true);
-}
-
-static void vfio_kvm_ref_kept_after_file_del(struct kunit *test)
-{
-	vkt_ref_dropped_while_open(test, false);
-}
-
-/*
- * The group moves to a second VM while the device is open: the device keeps
- * the first VM until its last close, and the next first open takes the
- * second.
- */
-static void vfio_kvm_ref_group_moved(struct kunit *test)
-{
-	struct vkt_env *env = test->priv;
-	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
-	struct vkt_vm *vm1 = vkt_ref_vm(env);
-	struct vkt_vm *vm2 = vkt_ref_vm(env);
-	struct kvm *first;
-	struct file *file;
-
-	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm1), 0);
-	file = vkt_ref_open(test, dev);
-	vkt_ref_handed(test, vm1, dev);
-	first = vm1->kvm;
-
-	KUNIT_ASSERT_EQ(test, vkt_dev_detach(dev, vm1), 0);
-	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm2), 0);
-	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(dev), vm1->kvm,
-				"device->kvm after the group moved to a second VM while open");
-	if (!vkt_ref_vfio_keeps(test, vm1, dev,
-				"after the group moved to a second VM while open"))
-		return;
-	vkt_dev_close(dev, file);
-	vkt_ref_expect_destroyed(test, vm1,
-				 "for the first VM at the device's last close");
-
-	file = vkt_ref_open(test, dev);
-	KUNIT_EXPECT_NOT_NULL_MSG(test, vkt_dev_kvm(dev),
-				  "device->kvm at the next first open, with the group on the second VM");
-	KUNIT_EXPECT_PTR_NE_MSG(test, vkt_dev_kvm(dev), first,
-				"device->kvm at the next first open: still the first VM");
-	vkt_ref_handed(test, vm2, dev);
+	file = vkt_ref_open(test, dev, vm2 ? VKT_VM_ATTACHED : VKT_VM_NONE);
+	if (vm2)
+		KUNIT_EXPECT_PTR_NE_MSG(test, dev->mock->open_kvm, first,
+					"device->kvm at the next first open, with the group on the second VM: still the first VM");
 	vkt_dev_close(dev, file);
 	VKT_EXPECT_MOCK_OK(test, dev->mock);
-	vkt_ref_expect_destroyed(test, vm2,
-				 "for the second VM after the device's last close");
+	if (vm2)
+		vkt_ref_expect_destroyed(test, vm2,
+					 "for the second VM after the device's last close");
 }
 
 /*
- * Open the device of a group no VM holds: the driver gets no VM, and the
- * VM the case has dies when the case lets go of it.
- */
-static void vkt_ref_expect_no_vm(struct kunit *test, struct vkt_dev *dev,
-				 const char *state)
-{
-	struct file *file = vkt_ref_open(test, dev);
-
-	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
-			      "device->kvm at an open %s", state);
-	vkt_dev_close(dev, file);
-}
-
-/*
- * A group no VM knows of, never attached or deleted from its VM
- * (KVM_DEV_VFIO_FILE_DEL) before the open: no VM, and nothing kept.
+ * A first open gets no VM from a group or file no VM has: never attached,
+ * deleted from its VM (KVM_DEV_VFIO_FILE_DEL), or released with the VM
+ * still alive.  Nothing is kept either.
  */
 static void vfio_kvm_ref_no_vm(struct kunit *test)
 {
 	struct vkt_env *env = test->priv;
-	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
+	struct vkt_dev *dev = vkt_ref_dev(env, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 
-	vkt_ref_expect_no_vm(test, dev, "of a group no VM was attached to");
+	vkt_dev_close(dev, vkt_ref_open(test, dev, VKT_VM_NONE));
 	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
 	KUNIT_ASSERT_EQ(test, vkt_dev_detach(dev, vm), 0);
-	vkt_ref_expect_no_vm(test, dev,
-			     "of a group deleted from its VM (KVM_DEV_VFIO_FILE_DEL)");
-	VKT_EXPECT_MOCK_OK(test, dev->mock);
-	vkt_ref_expect_destroyed(test, vm, "after the opens without it");
-}
-
-/* After KVM released the group, the next first open gets no VM. */
-static void vfio_kvm_ref_none_after_release(struct kunit *test)
-{
-	struct vkt_env *env = test->priv;
-	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
-	struct vkt_vm *vm = vkt_ref_vm(env);
-
+	vkt_dev_close(dev, vkt_ref_open(test, dev, VKT_VM_NONE));
 	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
 	vkt_vm_release_kvfio(vm);
-	vkt_ref_expect_no_vm(test, dev,
-			     "after KVM released the group (kvm_vfio_release())");
+	vkt_dev_close(dev, vkt_ref_open(test, dev, VKT_VM_NONE));
 	VKT_EXPECT_MOCK_OK(test, dev->mock);
-	vkt_ref_expect_destroyed(test, vm, "after the open without it");
+	vkt_ref_expect_destroyed(test, vm, "after the opens without it");
 }
 
 /*
@@ -354,109 +282,69 @@ static struct vkt_dev *vkt_pair_dev(struct vkt_env *env, enum vkt_path path,
 }
 
 /*
- * The first open of @dev through @file, as KVM was told of it: the device
- * fd the group gives, or @file bound.  Returns the file to close.
+ * The first open of @dev through @file, as KVM was told of it, @expect a
+ * VM or none: the device fd the group gives, or @file bound.  Returns the
+ * file to close.
  */
 static struct file *vkt_pair_open(struct kunit *test, struct vkt_dev *dev,
-				  struct file *file)
+				  struct file *file, enum vkt_expect_vm expect)
 {
 	if (dev->path == VKT_PATH_GROUP)
-		return vkt_ref_open(test, dev);
+		return vkt_ref_open(test, dev, expect);
+	dev->mock->expect_vm = expect;
 	KUNIT_ASSERT_EQ_MSG(test, vkt_dev_cdev_bind(dev, file), 0,
 			    "binding the device file KVM was told of");
 	return file;
 }
 
 /*
- * The case's pair of devices, @a and @b, each with the file KVM is told of,
- * both added to one new VM, which is returned.
+ * Both files on one VM; then, with the first device open, KVM releases the
+ * kvm-vfio device (@release) or deletes the first file: the open device
+ * keeps its VM, and the first open through the other file gets none after
+ * the release (KVM told every file) and the VM after the deletion (KVM
+ * told only the deleted one).
  */
-static struct vkt_vm *vkt_pair_setup(struct kunit *test,
-				     struct vkt_dev **a, struct file **fa,
-				     struct vkt_dev **b, struct file **fb)
+static void vkt_pair_case(struct kunit *test, bool release)
 {
 	const struct vkt_pair *pair = test->param_value;
-	struct vkt_env *env;
+	struct file *fa, *fb, *open_a, *open_b;
+	struct vkt_dev *a, *b;
 	struct vkt_vm *vm;
 
 	vkt_skip_unless_path(test, pair->a);
 	vkt_skip_unless_path(test, pair->b);
-	env = test->priv;
-	*a = vkt_pair_dev(env, pair->a, fa);
-	*b = vkt_pair_dev(env, pair->b, fb);
-	vm = vkt_ref_vm(env);
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, *fa), 0);
-	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, *fb), 0);
-	return vm;
+	a = vkt_pair_dev(test->priv, pair->a, &fa);
+	b = vkt_pair_dev(test->priv, pair->b, &fb);
+	vm = vkt_ref_vm(test->priv);
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, fa), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, fb), 0);
+
+	open_a = vkt_pair_open(test, a, fa, VKT_VM_ATTACHED);
+	if (release)
+		vkt_vm_release_kvfio(vm);
+	else
+		KUNIT_ASSERT_EQ(test, vkt_vm_del_file(vm, fa), 0);
+	open_b = vkt_pair_open(test, b, fb,
+			       release ? VKT_VM_NONE : VKT_VM_ATTACHED);
+	if (!vkt_ref_vfio_keeps(test, vm, a, "with both devices open"))
+		return;
+	vkt_dev_close(b, open_b);
+	vkt_dev_close(a, open_a);
+	VKT_EXPECT_MOCK_OK(test, a->mock);
+	VKT_EXPECT_MOCK_OK(test, b->mock);
+	vkt_ref_expect_destroyed(test, vm, "after both devices' last close");
 }
 
-/*
- * kvm_vfio_release() tells every file of the kvm-vfio device that the VM is
- * gone: the device open keeps its VM until its own last close, and the
- * first open through the other file gets no VM.
- */
+/* kvm_vfio_release() tells every file of the kvm-vfio device. */
 static void vfio_kvm_ref_release_every_file(struct kunit *test)
 {
-	struct file *fa, *fb, *open_a, *open_b;
-	struct vkt_dev *a, *b;
-	struct vkt_vm *vm;
-
-	vm = vkt_pair_setup(test, &a, &fa, &b, &fb);
-
-	a->mock->expect_kvm = true;
-	open_a = vkt_pair_open(test, a, fa);
-	vkt_ref_handed(test, vm, a);
-
-	vkt_vm_release_kvfio(vm);
-	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(a), vm->kvm,
-				"device->kvm of the open device after KVM released the kvm-vfio device");
-
-	open_b = vkt_pair_open(test, b, fb);
-	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(b),
-			      "device->kvm at the first open through the second %s file after KVM released the kvm-vfio device: KVM did not tell every file",
-			      vkt_path_name(b->path));
-	if (!vkt_ref_vfio_keeps(test, vm, a,
-				"with the first device open, the second opened after"))
-		return;
-	vkt_dev_close(b, open_b);
-	vkt_dev_close(a, open_a);
-	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(a),
-			      "device->kvm after the open device's last close");
-	VKT_EXPECT_MOCK_OK(test, a->mock);
-	VKT_EXPECT_MOCK_OK(test, b->mock);
-	vkt_ref_expect_destroyed(test, vm, "after both devices' last close");
+	vkt_pair_case(test, true);
 }
 
-/*
- * KVM_DEV_VFIO_FILE_DEL of one file leaves the others to the VM: the first
- * open through the deleted file gets no VM, through the other it does.
- */
+/* KVM_DEV_VFIO_FILE_DEL of one file leaves the others to the VM. */
 static void vfio_kvm_ref_file_del_one(struct kunit *test)
 {
-	struct file *fa, *fb, *open_a, *open_b;
-	struct vkt_dev *a, *b;
-	struct vkt_vm *vm;
-
-	vm = vkt_pair_setup(test, &a, &fa, &b, &fb);
-	KUNIT_ASSERT_EQ(test, vkt_vm_del_file(vm, fa), 0);
-
-	open_a = vkt_pair_open(test, a, fa);
-	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(a),
-			      "device->kvm at the first open through the %s file deleted from the VM (KVM_DEV_VFIO_FILE_DEL)",
-			      vkt_path_name(a->path));
-	b->mock->expect_kvm = true;
-	open_b = vkt_pair_open(test, b, fb);
-	KUNIT_EXPECT_NOT_NULL_MSG(test, vkt_dev_kvm(b),
-				  "device->kvm at the first open through the other %s file, still the VM's after the first was deleted",
-				  vkt_path_name(b->path));
-	if (!vkt_ref_vfio_keeps(test, vm, b,
-				"with both devices open, one of them without the VM"))
-		return;
-	vkt_dev_close(b, open_b);
-	vkt_dev_close(a, open_a);
-	VKT_EXPECT_MOCK_OK(test, a->mock);
-	VKT_EXPECT_MOCK_OK(test, b->mock);
-	vkt_ref_expect_destroyed(test, vm, "after both devices' last close");
+	vkt_pair_case(test, false);
 }
 
 /*
@@ -466,14 +354,15 @@ static void vfio_kvm_ref_file_del_one(struct kunit *test)
 static void vfio_kvm_ref_open_fails(struct kunit *test)
 {
 	struct vkt_env *env = test->priv;
-	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_fail_open, NULL);
+	struct vkt_dev *dev = vkt_ref_dev_on(env,
+					     *(const enum vkt_path *)test->param_value,
+					     &vkt_mock_fail_open, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	unsigned int attempt;
 	struct file *file;
 
 	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
-	dev->mock->expect_kvm = true;
-
+	dev->mock->expect_vm = VKT_VM_ATTACHED;
 	for (attempt = 1; attempt <= 2; attempt++) {
 		file = vkt_dev_open(dev);
 		KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(file), (long)-EIO,
@@ -481,9 +370,6 @@ static void vfio_kvm_ref_open_fails(struct kunit *test)
 				    vkt_path_name(dev->path), attempt);
 		if (!IS_ERR(file))
 			vkt_dev_close(dev, file);
-		KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(dev),
-				      "device->kvm after open_device failed, attempt %u",
-				      attempt);
 	}
 	KUNIT_EXPECT_EQ_MSG(test, dev->mock->opens, 2U,
 			    "open_device calls for two opens that failed in it: a failed first open must leave the device closed");
@@ -491,59 +377,39 @@ static void vfio_kvm_ref_open_fails(struct kunit *test)
 	vkt_ref_expect_destroyed(test, vm, "after two opens that failed in open_device");
 }
 
-/* Two devices of one dev_set each hold and drop their own reference. */
+/*
+ * Two devices of one dev_set each hold and drop their own reference: the
+ * one open alone keeps the VM, and a device that was attached but never
+ * opened holds none.
+ */
 static void vfio_kvm_ref_dev_set_shared(struct kunit *test)
 {
 	static int dev_set_id;
 	struct vkt_env *env = test->priv;
-	struct vkt_dev *a = vkt_ref_dev(env, &vkt_mock_lock_kvm, &dev_set_id);
-	struct vkt_dev *b = vkt_ref_dev(env, &vkt_mock_lock_kvm, &dev_set_id);
+	struct vkt_dev *a = vkt_ref_dev(env, &dev_set_id);
+	struct vkt_dev *b = vkt_ref_dev(env, &dev_set_id);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *fa, *fb;
 
-	KUNIT_ASSERT_EQ(test, vkt_dev_attach(a, vm), 0);
+	fa = vkt_ref_open_with_vm(test, a, vm);
 	KUNIT_ASSERT_EQ(test, vkt_dev_attach(b, vm), 0);
-
-	fa = vkt_ref_open(test, a);
-	vkt_ref_handed(test, vm, a);
-	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(b),
-			      "device->kvm of the dev_set's device that is not open");
-	fb = vkt_ref_open(test, b);
+	fb = vkt_ref_open(test, b, VKT_VM_ATTACHED);
 	vkt_dev_close(a, fa);
-	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(a), "device->kvm of the closed device");
-	KUNIT_EXPECT_PTR_EQ_MSG(test, vkt_dev_kvm(b), vm->kvm,
-				"device->kvm of the device still open");
 	if (!vkt_ref_vfio_keeps(test, vm, b,
 				"with the first device of the dev_set closed and the second open"))
 		return;
 	vkt_dev_close(b, fb);
+	vkt_ref_expect_destroyed(test, vm,
+				 "after closing both devices of the dev_set");
+
+	/* the first device alone, the second attached but never opened */
+	vm = vkt_ref_vm(env);
+	KUNIT_ASSERT_EQ(test, vkt_dev_attach(b, vm), 0);
+	vkt_dev_close(a, vkt_ref_open_with_vm(test, a, vm));
 	VKT_EXPECT_MOCK_OK(test, a->mock);
 	VKT_EXPECT_MOCK_OK(test, b->mock);
 	vkt_ref_expect_destroyed(test, vm,
-				 "after closing both devices of the dev_set");
-}
-
-/*
- * The VM fd and the kvm-vfio device are closed while the device is open,
- * as a VMM that exits does: VFIO's reference is the last, and its last
- * close destroys the VM, with VFIO's locks held (the scenario of commit
- * 51cdc8bc120e).
- */
-static void vfio_kvm_ref_last_close_destroys_vm(struct kunit *test)
-{
-	struct vkt_env *env = test->priv;
-	struct vkt_dev *dev = vkt_ref_dev(env, &vkt_mock_lock_kvm, NULL);
-	struct vkt_vm *vm = vkt_ref_vm(env);
-	struct file *file;
-
-	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
-	file = vkt_ref_open(test, dev);
-	if (!vkt_ref_vfio_keeps(test, vm, dev, "while the device was open"))
-		return;
-	vkt_dev_close(dev, file);
-	VKT_EXPECT_MOCK_OK(test, dev->mock);
-	vkt_ref_expect_destroyed(test, vm,
-				 "at the last VFIO close, which held the last reference");
+				 "after the last close of the only device of the dev_set that was opened: its other device holds a reference");
 }
 
 static const bool vkt_second_attached[] = { false, true };
@@ -619,13 +485,11 @@ static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, file), 0);
 	KUNIT_EXPECT_LT_MSG(test, vkt_dev_cdev_bind(grouped, file), 0,
 			    "VFIO_DEVICE_BIND_IOMMUFD while the device's group is open succeeded");
-	KUNIT_EXPECT_NULL_MSG(test, vkt_dev_kvm(grouped),
-			      "device->kvm after a bind refused for the open group");
 	vkt_dev_close(grouped, file);
 
 	/* @bound is bound through its cdev: its group cannot be opened */
 	KUNIT_ASSERT_EQ(test, vkt_dev_attach(bound, vm), 0);
-	file = vkt_ref_open(test, bound);
+	file = vkt_ref_open(test, bound, VKT_VM_ATTACHED);
 	iommu_group = iommu_group_get(&bound->pdev->dev);
 	KUNIT_ASSERT_NOT_NULL(test, iommu_group);
 	snprintf(path, sizeof(path), "vfio/%d", iommu_group_id(iommu_group));
@@ -643,18 +507,12 @@ static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 }
 
 static struct kunit_case vfio_kvm_ref_cases[] = {
-	KUNIT_CASE_PARAM(vfio_kvm_ref_open_holds_one, vkt_paths_gen_params),
-	KUNIT_CASE_PARAM(vfio_kvm_ref_last_close_drops, vkt_paths_gen_params),
-	KUNIT_CASE_PARAM(vfio_kvm_ref_kept_after_kvfio_release, vkt_paths_gen_params),
-	KUNIT_CASE_PARAM(vfio_kvm_ref_kept_after_file_del, vkt_paths_gen_params),
-	KUNIT_CASE_PARAM(vfio_kvm_ref_group_moved, vkt_paths_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_ref_open_keeps_vm, vkt_ref_gen_params),
+	KUNIT_CASE_PARAM(vfio_kvm_ref_no_vm, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_release_every_file, vkt_pairs_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_file_del_one, vkt_pairs_gen_params),
-	KUNIT_CASE_PARAM(vfio_kvm_ref_no_vm, vkt_paths_gen_params),
-	KUNIT_CASE_PARAM(vfio_kvm_ref_none_after_release, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_open_fails, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_dev_set_shared, vkt_paths_gen_params),
-	KUNIT_CASE_PARAM(vfio_kvm_ref_last_close_destroys_vm, vkt_paths_gen_params),
 	KUNIT_CASE_PARAM(vfio_kvm_ref_cdev_second_bind, vkt_second_gen_params),
 	KUNIT_CASE(vfio_kvm_ref_group_cdev_exclusive),
 	{}

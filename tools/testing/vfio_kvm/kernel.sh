@@ -223,27 +223,25 @@ vkt_has_slab_obj() {
 }
 
 # The suites' directory as a tree gets it, in $2: the in-tree files, the
-# overlay's reads of KVM's internals (compat/kvm-internals: fake VMs and
-# their suite, the counts, the vendor-module case), and for an older
-# kernel its adapter (a header included before each file, its code, and a
-# patch for what a header cannot change); $3=y: the tree lacks
-# kzalloc_obj().
+# overlay's suites on KVM's internals (compat/kvm-internals: fake VMs, the
+# counts, the vendor-module case) and the report capture's self-tests,
+# each a file of its own, and for an older or newer kernel its adapter (a
+# header included before each file, its code, and a patch for what a
+# header cannot change); $3=y: the tree lacks kzalloc_obj().
 vkt_stage_suite() {
 	local tree=$1 stage=$2 slab_obj=$3 gen compat
 	rsync -r "$VKT_REPO/drivers/vfio/tests/" "$stage/"
-	# the overlay's reads of KVM's internals, and its fake-VM suite (its
-	# symbol right after the suites', so that menuconfig nests it)
-	cp "$VKT_DIR"/compat/kvm-internals/vfio_kvm_{internals,fake_vm_kunit}.c "$stage/"
+	# the overlay's suites on KVM's internals (their symbol right after
+	# the suites', so that menuconfig nests it)
+	cp "$VKT_DIR"/compat/kvm-internals/*.[ch] "$stage/"
 	cat "$VKT_DIR/compat/kvm-internals/Kconfig" >> "$stage/Kconfig"
-	printf '%s\n' 'vfio_kvm_kunit-y += vfio_kvm_internals.o' \
-		'vfio_kvm_kunit-$(CONFIG_VFIO_KVM_FAKE_VM_KUNIT_TEST) += vfio_kvm_fake_vm_kunit.o' >> "$stage/Makefile"
+	echo 'vfio_kvm_kunit-$(CONFIG_VFIO_KVM_INTERNALS_KUNIT_TEST) += vfio_kvm_internals.o vfio_kvm_fake_vm_kunit.o vfio_kvm_internals_kunit.o' \
+		>> "$stage/Makefile"
 	# the live self-tests of the report capture: a module of their own
 	cp "$VKT_DIR/compat/report-selftest/vfio_kvm_report_selftest.c" "$stage/"
 	cat "$VKT_DIR/compat/report-selftest/Kconfig" >> "$stage/Kconfig"
 	printf '%s\n' 'obj-$(CONFIG_KUNIT_REPORTS_TEST) += kunit_reports_test.o' \
 		'kunit_reports_test-y := vfio_kvm_report_selftest.o' >> "$stage/Makefile"
-	patch -d "$stage" -p4 -F0 -s --no-backup-if-mismatch < "$VKT_DIR/compat/kvm-internals/suite.patch" ||
-		fail_setup "compat/kvm-internals/suite.patch does not apply to the suites: regenerate it"
 	if [ "$slab_obj" = y ]; then
 		cp "$VKT_DIR/compat/slab-obj.h" "$stage/vkt_slab_obj.h"
 		echo 'ccflags-y += -include $(srctree)/$(src)/vkt_slab_obj.h' >> "$stage/Makefile"

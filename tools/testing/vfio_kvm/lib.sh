@@ -25,7 +25,7 @@ fail_setup() {
 # The settings of a run that several scripts take, those that are set.
 vkt_check_settings() {
 	case "${LOCKDEP-y}" in y|n) ;; *) fail_setup "LOCKDEP must be y or n, not '$LOCKDEP'";; esac
-	case "${KVM_MODE-real}" in real|auto|fake) ;; *) fail_setup "KVM_MODE must be real, auto or fake, not '$KVM_MODE'";; esac
+	case "${KVM_MODE-real}" in real|auto) ;; *) fail_setup "KVM_MODE must be real or auto, not '$KVM_MODE'";; esac
 	case "${TIMEOUT-0}${STALL-0}" in ''|*[!0-9]*) fail_setup "TIMEOUT and STALL must be numbers of seconds";; esac
 }
 

@@ -123,7 +123,7 @@ boot_guest() {	# log, time limit (s), kernel command line
 # ends the boot there)
 say "booting the guest: kvm_amd unloaded while VFIO holds a VM"
 demo_log="$out/demo.log"
-boot_guest "$demo_log" 300 "oops=panic vkt.demo=vendor-unload kunit.filter_glob=vfio_kvm_ref.vfio_kvm_ref_pins_vendor_module"
+boot_guest "$demo_log" 300 "oops=panic vkt.demo=vendor-unload kunit.filter_glob=vfio_kvm_internals.vfio_kvm_internals_pins_vendor_module"
 demo_rc=$qemu_rc
 
 say "booting the guest: load, $REPEAT unload/reload cycles, leak checks"

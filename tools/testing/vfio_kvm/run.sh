@@ -20,7 +20,7 @@
 #   LOCKDEP=y|n        CONFIG_PROVE_LOCKING (default y)
 #   KCSAN=y|n          the data-race detector on VFIO's and KVM's files,
 #                      configs/kcsan.config (default n; x86_64 only)
-#   KVM_MODE=real|auto|fake which KVM the cases use (default real: fail without)
+#   KVM_MODE=real|auto   the cases that need a VM fail (real, the default) or skip without one
 #   RESULTS=file.json  kunit.py JSON results; beside it the guest log
 #                      (.log), each boot's log, the kernel's list of cases
 #                      and the record the judge reads (.boots)

@@ -9,14 +9,14 @@
  * kvm (vfio_kvm_internals.c) with users_count 0, which no put may bring
  * to kvm_destroy_vm().  Not part of the suites proposed upstream, since
  * it builds KVM's private state; the runner links it with the suites
- * (module or built in) behind CONFIG_VFIO_KVM_FAKE_VM_KUNIT_TEST.
+ * (module or built in) behind CONFIG_VFIO_KVM_INTERNALS_KUNIT_TEST.
  */
 #include <linux/bits.h>
 #include <linux/err.h>
 #include <linux/kvm_host.h>
 #include <linux/refcount.h>
 
-#include "vfio_kvm_env.h"
+#include "vfio_kvm_internals.h"
 
 /* a users_count no put of a buggy kernel brings to 0 */
 #define VKT_DYING_PIN	BIT(20)
@@ -27,27 +27,36 @@ static void vfio_kvm_fake_vm_dying(struct kunit *test)
 {
 	enum vkt_path path = *(const enum vkt_path *)test->param_value;
 	struct vkt_env *env = test->priv;
+	struct vkt_fake_vm *vm;
 	struct vkt_dev *dev;
-	struct vkt_vm *vm;
 	struct file *file;
 
 	dev = vkt_dev_create(&env->devs, path, &vkt_mock_lock_kvm, NULL);
 	/* the fake's kvm->lock is polled for: lockdep stays out of it */
 	dev->mock->lock_mode = VKT_LOCK_POLL;
-	vm = vkt_vm_create_fake(&env->vms, 0);
-	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
-
-	file = vkt_dev_open(dev);
+	dev->mock->expect_vm = VKT_VM_NONE;
+	vm = vkt_fake_vm_create(env, 0);
+	if (path == VKT_PATH_GROUP) {
+		vkt_fake_vm_add_file(vm, dev->group);
+		file = vkt_dev_open(dev);
+	} else {
+		file = vkt_dev_cdev_open(dev);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+		vkt_fake_vm_add_file(vm, file);
+		KUNIT_EXPECT_EQ_MSG(test, vkt_dev_cdev_bind(dev, file), 0,
+				    "binding the device's cdev");
+	}
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file),
 			       "opening the device through its %s: %ld",
 			       vkt_path_name(path), PTR_ERR(file));
-	if (vkt_dev_kvm(dev)) {
+	if (dev->mock->open_kvm) {
 		/* never let a put reach kvm_destroy_vm() on the fake */
 		refcount_set(&vm->kvm->users_count, VKT_DYING_PIN);
 		KUNIT_FAIL(test,
 			   "device->kvm is a VM whose users_count was 0 at open: VFIO handed a dying VM to the driver");
 	} else {
-		VKT_EXPECT_USERS(test, vm, 0U, "of a dying VM after the open");
+		KUNIT_EXPECT_EQ_MSG(test, vkt_kvm_users(vm->kvm), 0U,
+				    "kvm->users_count of a dying VM after the open");
 	}
 	vkt_dev_close(dev, file);
 	VKT_EXPECT_MOCK_OK(test, dev->mock);

@@ -1,101 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What the runner's overlay reads of KVM's internals, and the suites
- * proposed upstream do not: the struct kvm behind a VM file, its
- * users_count, the vendor module that owns its file, the references a
- * leaking kernel lost.  suite.patch beside this file hooks it in.
+ * proposed upstream do not: fake VMs, the struct kvm behind a VM file, its
+ * users_count, the vendor module that owns its file.
  *
- * Fake VMs: a zeroed struct kvm with a real kvm->lock and users_count, on
- * which the suite calls VFIO exactly as virt/kvm/vfio.c does.  They serve
- * what a real VM cannot be driven into, a VM whose users_count already
- * dropped to 0 (vfio_kvm_fake_vm_kunit.c), and guests without /dev/kvm
- * (vfio_kvm_kunit.kvm=auto or fake).
- *
- * Counts: where a rule of the suites cannot tell a kernel from a mutant
- * (a group that holds its VM while attached keeps every VM alive exactly as
- * long as the rules say), the overlay checks kvm->users_count as well.
+ * Fake VMs serve what a real VM cannot be driven into: a VM whose
+ * users_count already dropped to 0 (vfio_kvm_fake_vm_kunit.c).
  */
 #include <linux/file.h>
 #include <linux/module.h>
 #include <linux/kvm_host.h>
 #include <linux/vfio.h>
+#include <kunit/resource.h>
 
-#include "vfio_kvm_call.h"
-#include "vfio_kvm_vm.h"
-
-struct vkt_vm *vkt_vm_create_fake(struct vkt_vms *vms, unsigned int users)
-{
-	struct vkt_vm *vm = vkt_vm_alloc(vms);
-	struct kvm *kvm;
-
-	kvm = kvzalloc_obj(*kvm, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(vms->ctx->test, kvm);
-	mutex_init(&kvm->lock);
-	refcount_set(&kvm->users_count, users);
-	vm->kvm = kvm;
-	vm->fake = true;
-	vm->fake_base = users;
-	kunit_info(vms->ctx->test, "KVM: a fake struct kvm, users_count %u", users);
-	return vm;
-}
-
-/* What kvm-vfio does to a vfio file: tell VFIO of the VM, or drop it. */
-static long vkt_call_fake_set_kvm(struct vkt_call *call)
-{
-	vfio_file_set_kvm(call->file, call->data);
-	if (!call->data) {
-		fput(call->file);
-		flush_delayed_fput();
-	}
-	return 0;
-}
-
-static int vkt_fake_slot(struct vkt_vm *vm, struct file *file)
-{
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(vm->files); i++)
-		if (vm->files[i] == file)
-			return i;
-	return -1;
-}
-
-/* What kvm_vfio_file_add() does. */
-int vkt_fake_vm_add_file(struct vkt_vm *vm, struct file *file)
-{
-	struct vkt_call call = { .fn = vkt_call_fake_set_kvm };
-	int i;
-
-	if (vkt_fake_slot(vm, file) >= 0)
-		return -EEXIST;
-	i = vkt_fake_slot(vm, NULL);
-	if (i < 0)
-		return -ENOSPC;
-	vm->files[i] = get_file(file);
-	call.file = file;
-	call.data = vm->kvm;
-	vkt_call(vm->ctx, "vfio_file_set_kvm() of KVM_DEV_VFIO_FILE_ADD", &call);
-	return 0;
-}
-
-/* What kvm_vfio_file_del() does. */
-int vkt_fake_vm_del_file(struct vkt_vm *vm, struct file *file)
-{
-	struct vkt_call call = { .fn = vkt_call_fake_set_kvm, .file = file };
-	int i;
-
-	i = vkt_fake_slot(vm, file);
-	if (i < 0)
-		return -ENOENT;
-	vm->files[i] = NULL;
-	vkt_call(vm->ctx, "vfio_file_set_kvm() of KVM_DEV_VFIO_FILE_DEL", &call);
-	return 0;
-}
+#include "vfio_kvm_internals.h"
 
 /* kvm_device_release() and kvm_vfio_release(): the same calls, same lock. */
-static long vkt_call_fake_release(struct vkt_call *call)
+void vkt_fake_vm_release(struct vkt_fake_vm *vm)
 {
-	struct vkt_vm *vm = call->data;
 	int i;
 
 	mutex_lock(&vm->kvm->lock);
@@ -107,56 +29,73 @@ static long vkt_call_fake_release(struct vkt_call *call)
 		vm->files[i] = NULL;
 	}
 	mutex_unlock(&vm->kvm->lock);
-	flush_delayed_fput();
-	return 0;
 }
 
-void vkt_fake_vm_release(struct vkt_vm *vm)
+static void vkt_fake_vm_end(void *data)
 {
-	struct vkt_call call = { .fn = vkt_call_fake_release, .data = vm };
+	struct vkt_fake_vm *vm = data;
 
-	vkt_call(vm->ctx, "kvm_vfio_release() of a fake VM under &kvm->lock",
-		 &call);
-}
-
-void vkt_fake_vm_destroy(struct vkt_vm *vm)
-{
+	vkt_fake_vm_release(vm);
 	/*
 	 * Whoever still holds a reference to a fake VM would put it into
 	 * kvm_destroy_vm(): leak it instead, the cases report the count.
 	 */
-	if (refcount_read(&vm->kvm->users_count) == vm->fake_base)
+	if (refcount_read(&vm->kvm->users_count) == vm->base)
 		kvfree(vm->kvm);
 }
 
-/* ---- counts ------------------------------------------------------------- */
-
-unsigned int vkt_vm_users(struct vkt_vm *vm)
+/* A fake VM with @users references, released when the case ends. */
+struct vkt_fake_vm *vkt_fake_vm_create(struct vkt_env *env, unsigned int users)
 {
-	return refcount_read(&vm->kvm->users_count);
+	struct kunit *test = env->ctx.test;
+	struct vkt_fake_vm *vm;
+
+#ifdef VKT_VFIO_HOLDS_VM_FILE
+	kunit_skip(test, "7.4's VFIO holds the VM's file: a fake struct kvm has none");
+#endif
+	vm = kunit_kzalloc(test, sizeof(*vm), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, vm);
+	vm->kvm = kvzalloc_obj(*vm->kvm, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, vm->kvm);
+	mutex_init(&vm->kvm->lock);
+	refcount_set(&vm->kvm->users_count, users);
+	vm->base = users;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vkt_fake_vm_end, vm), 0);
+	return vm;
 }
 
-/*
- * Give back the references to @vm that VFIO took and lost (a kernel bug a
- * case has just reported), so that the VM is destroyed as on a working
- * kernel: a leaked VM would keep KVM's modules from unloading.  With each
- * VM reference VFIO took one on the module of kvm_put_kvm() (symbol_get()
- * in vfio_device_get_kvm_safe()), lost with it: given back too.
- */
-void vkt_vm_put_leaked(struct kunit *test, struct vkt_vm *vm)
+/* What kvm_vfio_file_add() does. */
+void vkt_fake_vm_add_file(struct vkt_fake_vm *vm, struct file *file)
 {
-	unsigned int n;
+	int i;
 
-	if (!vm->kvm || vm->fake || vkt_vm_destroyed(vm) != 0)
+	for (i = 0; i < ARRAY_SIZE(vm->files) && vm->files[i]; i++)
+		;
+	if (i == ARRAY_SIZE(vm->files))
 		return;
-	n = vkt_vm_users(vm);
-	kunit_info(test,
-		   "giving back the %u KVM reference(s) VFIO leaked, so that the VM is destroyed",
-		   n);
-	while (n--) {
-		kvm_put_kvm(vm->kvm);
-		symbol_put(kvm_put_kvm);
-	}
+	vm->files[i] = get_file(file);
+	vfio_file_set_kvm(file, vm->kvm);
+}
+
+struct kvm *vkt_vm_kvm(struct vkt_vm *vm)
+{
+	return vm->vm_file->private_data;
+}
+
+unsigned int vkt_kvm_users(struct kvm *kvm)
+{
+#ifdef VKT_VFIO_HOLDS_VM_FILE
+	/*
+	 * 7.4: VFIO holds the VM's file, which holds one users_count
+	 * reference until its release.
+	 */
+	struct file *file = READ_ONCE(kvm->file);
+	unsigned int users = refcount_read(&kvm->users_count);
+
+	return file ? users - 1 + file_count(file) : users;
+#else
+	return refcount_read(&kvm->users_count);
+#endif
 }
 
 /*
