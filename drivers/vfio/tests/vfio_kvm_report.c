@@ -9,7 +9,6 @@
  * together here, so that "(&kvm->lock){+.+.}" reads whole wherever printk
  * split it.
  */
-#include <linux/ctype.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
@@ -23,9 +22,8 @@
 
 struct vkt_report {
 	const char *kind;
+	/* a WARN's names where it fired */
 	char headline[160];
-	/* a WARN's or BUG's file:line, or its RIP */
-	char where[128];
 	/* the lock classes a lockdep report names, in its order */
 	char classes[VKT_REPORT_MAX_CLASSES][40];
 	unsigned int nr_classes;
@@ -61,38 +59,16 @@ static const struct {
 	{ "general protection fault", "BUG" },
 };
 
-/* The first "file.c:123" of @s, or NULL; its length in @len. */
-static const char *vkt_report_file_line(const char *s, size_t *len)
-{
-	const char *colon, *p;
-
-	for (colon = strchr(s, ':'); colon; colon = strchr(colon + 1, ':')) {
-		if (colon - s < 3 || !isdigit(colon[1]) ||
-		    (colon[-2] != '.' && colon[-3] != '.'))
-			continue;
-		for (p = colon; p > s && !isspace(p[-1]); p--)
-			;
-		*len = colon + 1 + strspn(colon + 1, "0123456789") - p;
-		return p;
-	}
-	return NULL;
-}
-
 /* What kind of report @s starts, or NULL. */
 static const char *vkt_report_kind(const char *s)
 {
-	size_t len;
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(vkt_report_kinds); i++)
 		if (str_has_prefix(s, vkt_report_kinds[i].prefix))
 			return vkt_report_kinds[i].kind;
-	if (str_has_prefix(s, "WARNING: at ") ||
-	    (str_has_prefix(s, "WARNING: ") && vkt_report_file_line(s, &len)))
-		return "WARN";
-	if (str_has_prefix(s, "WARNING: "))
-		return "lockdep report";
-	return NULL;
+	/* WARN(), or a report of lockdep's not named above */
+	return str_has_prefix(s, "WARNING: ") ? "WARN" : NULL;
 }
 
 static bool vkt_report_is_lockdep(const struct vkt_report *report)
@@ -151,13 +127,9 @@ static void vkt_report_add(struct vkt_reports *reports, const char *s,
 {
 	struct vkt_report *report = reports->nr ?
 		&reports->reports[reports->nr - 1] : NULL;
-	const char *kind = vkt_report_kind(s), *at;
+	const char *kind = vkt_report_kind(s);
 	size_t n;
 
-	/* a refcount_t warning goes on with its WARN */
-	if (kind && report && !report->where[0] &&
-	    !strcmp(report->kind, "refcount_t warning") && !strcmp(kind, "WARN"))
-		kind = NULL;
 	if (kind) {
 		if (reports->nr == VKT_REPORT_MAX) {
 			reports->lost = true;
@@ -168,21 +140,7 @@ static void vkt_report_add(struct vkt_reports *reports, const char *s,
 		strscpy(report->headline, s, sizeof(report->headline));
 		reports->text[0] = '\0';
 	}
-	if (!report)
-		return;
-	if (!report->where[0] && !vkt_report_is_lockdep(report)) {
-		at = NULL;
-		if (str_has_prefix(s, "WARNING: "))
-			at = vkt_report_file_line(s, &n);
-		else if (str_has_prefix(s, "RIP: "))
-			at = s;
-		if (at == s)
-			n = len;
-		if (at)
-			strscpy(report->where, at,
-				min(n + 1, sizeof(report->where)));
-	}
-	if (!vkt_report_is_lockdep(report) || report->classes_done)
+	if (!report || !vkt_report_is_lockdep(report) || report->classes_done)
 		return;
 	if (str_has_prefix(s, "other info that might help us debug this") ||
 	    str_has_prefix(s, "stack backtrace:")) {
@@ -273,8 +231,6 @@ bool vkt_reports_describe(struct vkt_reports *reports, unsigned int i,
 		goto out;
 	}
 	n = scnprintf(buf, size, "%s (\"%s\")", report->kind, report->headline);
-	if (report->where[0])
-		n += scnprintf(buf + n, size - n, " at %s", report->where);
 	for (j = 0; j < report->nr_classes; j++)
 		n += scnprintf(buf + n, size - n, "%s%s",
 			       j ? ", " : ", lock classes: ",
