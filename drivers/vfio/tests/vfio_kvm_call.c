@@ -55,12 +55,16 @@ void vkt_skip_if_wedged(struct kunit *test)
  * a case blocked in mutex_lock(), and then never ends.  So the calls that
  * can wait for a VFIO or KVM lock run in a kthread that acts for the case
  * (its mm for ioctl arguments; the fds an ioctl takes are in the files
- * table all kthreads share), and the case waits VKT_CALL_TIMEOUT seconds
- * for it.  The threads a case starts itself (the race, the release side of
- * the interleaving, the teardown) call directly: whoever waits for them
- * has a deadline.
+ * table all kthreads share), and the case waits vkt_timeout_s for it.  The
+ * threads a case starts itself (the race, the release side of the
+ * interleaving, the teardown) call directly: whoever waits for them has
+ * the same deadline.  Under QEMU's TCG every case of the suites takes a
+ * few seconds at most, all of them about a minute.
  */
-#define VKT_CALL_TIMEOUT	30
+unsigned int vkt_timeout_s = 60;
+module_param_named(timeout, vkt_timeout_s, uint, 0644);
+MODULE_PARM_DESC(timeout,
+		 "Seconds any wait of the suites gets (a call into VFIO or KVM, a race thread, a case's teardown) before the case fails and later cases skip");
 
 static int vkt_call_main(void *data)
 {
@@ -96,13 +100,13 @@ long vkt_call(struct vkt_ctx *ctx, const char *what, const struct vkt_call *c)
 		kfree(call);
 		return PTR_ERR(thread);
 	}
-	if (vkt_thread_join(thread, jiffies + VKT_CALL_TIMEOUT * HZ, NULL,
+	if (vkt_thread_join(thread, jiffies + vkt_timeout_s * HZ, NULL,
 			    ctx->where, sizeof(ctx->where))) {
 		/* the thread still uses @call, the case's files and the module */
 		vkt_set_wedged(what);
 		KUNIT_FAIL_AND_ABORT(ctx->test,
 				     "%s did not return within %d s; its thread sleeps in %s",
-				     what, VKT_CALL_TIMEOUT, ctx->where);
+				     what, vkt_timeout_s, ctx->where);
 	}
 	ret = call->ret;
 	kfree(call);

@@ -42,6 +42,9 @@ struct vkt_call {
 	long ret;
 };
 
+/* How long any wait of the suites may take, in seconds. */
+extern unsigned int vkt_timeout_s;
+
 /* @c->fn(@c), the case failing if it does not return in time; @what names it. */
 long vkt_call(struct vkt_ctx *ctx, const char *what, const struct vkt_call *c);
 long vkt_ioctl(struct vkt_ctx *ctx, const char *what, struct file *file,

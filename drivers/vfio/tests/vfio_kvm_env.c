@@ -56,12 +56,12 @@ static void vkt_env_teardown(struct vkt_env *env)
 		vkt_set_wedged("no thread for a case's teardown");
 		return;
 	}
-	if (vkt_thread_join(thread, jiffies + 60 * HZ, NULL, env->ctx.where,
-			    sizeof(env->ctx.where))) {
-		vkt_set_wedged("a case's teardown blocked for 60 s");
+	if (vkt_thread_join(thread, jiffies + vkt_timeout_s * HZ, NULL,
+			    env->ctx.where, sizeof(env->ctx.where))) {
+		vkt_set_wedged("a case's teardown blocked");
 		KUNIT_FAIL(test,
-			   "releasing the case's device files, VMs and vfio devices did not end within 60 s; its thread sleeps in %s",
-			   env->ctx.where);
+			   "releasing the case's device files, VMs and vfio devices did not end within %u s; its thread sleeps in %s",
+			   vkt_timeout_s, env->ctx.where);
 		return;
 	}
 	kfree(env);

@@ -144,7 +144,7 @@ static int vkt_release_fn(void *data)
 {
 	struct vkt_release_work *w = data;
 
-	if (!wait_for_completion_timeout(&w->gate->in_open, 30 * HZ))
+	if (!wait_for_completion_timeout(&w->gate->in_open, vkt_timeout_s * HZ))
 		return -ETIMEDOUT;
 	vkt_vm_release_kvfio(w->vm);
 	/* the mock's gate: released, while it is still inside open_device */
@@ -194,12 +194,12 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 	file = vkt_dev_open(dev);
 	dev->mock->gate = NULL;
 
-	if (vkt_thread_join(thread, jiffies + 30 * HZ, &ret, env->ctx.where,
-			    sizeof(env->ctx.where))) {
+	if (vkt_thread_join(thread, jiffies + vkt_timeout_s * HZ, &ret,
+			    env->ctx.where, sizeof(env->ctx.where))) {
 		vkt_set_wedged("kvm_vfio_release() still blocked after the open");
 		KUNIT_FAIL(test,
-			   "kvm_vfio_release() under &kvm->lock did not return within 30 s after the device open returned; its thread sleeps in %s",
-			   env->ctx.where);
+			   "kvm_vfio_release() under &kvm->lock did not return within %u s after the device open returned; its thread sleeps in %s",
+			   vkt_timeout_s, env->ctx.where);
 		return;
 	}
 	overlapped = w->gate->let_go;

@@ -27,11 +27,6 @@ static unsigned int race_attaches = 1000;
 module_param(race_attaches, uint, 0644);
 MODULE_PARM_DESC(race_attaches, "kvm-vfio add/release cycles per race case");
 
-static unsigned int race_deadline_s = 120;
-module_param(race_deadline_s, uint, 0644);
-MODULE_PARM_DESC(race_deadline_s,
-		 "seconds the race threads get before they count as deadlocked");
-
 enum { VKT_OPENER = 1, VKT_ATTACHER = 2 };
 
 struct vkt_race {
@@ -134,7 +129,7 @@ static int vkt_race_opener(void *data)
 {
 	struct vkt_race *r = data;
 	struct vkt_ctx *ctx = r->dev->ctx;
-	unsigned long deadline = jiffies + race_deadline_s * HZ / 2;
+	unsigned long deadline = jiffies + vkt_timeout_s * HZ / 2;
 	struct file *file;
 	unsigned int i;
 	int ret;
@@ -265,7 +260,7 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	spin_lock_init(&r->lock);
 	init_waitqueue_head(&r->cycled);
 
-	deadline = jiffies + race_deadline_s * HZ;
+	deadline = jiffies + vkt_timeout_s * HZ;
 	opener = vkt_thread_run(test, vkt_race_opener, r, "vkt-opener");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(opener));
 	attacher = vkt_thread_run(test, vkt_race_attacher, r, "vkt-attacher");
@@ -290,11 +285,11 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 		if (opener_late)
 			KUNIT_FAIL(test,
 				   "the device opener did not finish within %u s (left running; later cases skip); it sleeps in %s",
-				   race_deadline_s, env->ctx.where);
+				   vkt_timeout_s, env->ctx.where);
 		if (attacher_late)
 			KUNIT_FAIL(test,
 				   "the kvm-vfio thread did not finish within %u s (left running; later cases skip); it sleeps in %s",
-				   race_deadline_s, r->where);
+				   vkt_timeout_s, r->where);
 		return;
 	}
 
