@@ -112,7 +112,9 @@ def tests_makefile(tree):
 
 def main():
     tree, step, name, email = sys.argv[1:5]
-    me = ('M', f'{name} <{email}>')
+    # VFIO DRIVER's F: drivers/vfio/ keeps its maintainer the tests'
+    # maintainer; this section adds their reviewer and KUnit's lists
+    me = ('R', f'{name} <{email}>')
     if step == 'vfio-tests':
         for line in project_sources():
             kconfig_source(tree, line)
