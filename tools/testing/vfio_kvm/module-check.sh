@@ -90,9 +90,12 @@ if [ "$BASE_CONFIG" = debian ]; then
 	build="$CACHE/build/$KVER-debian-lockdep-$LOCKDEP"
 fi
 expect_as=${EXPECT_AS:-modules-$KVER${patches:+-patched}}
-# a matrix line's logs under its name: two lines of one kernel keep both
-out="$CACHE/results/${EXPECT_AS:-module-check-$KVER}"
+# a matrix line's logs under its name, each run's in a folder of its own
+# (the newest also as "last"): a failure seen once can be read afterwards
+runs="$CACHE/results/${EXPECT_AS:-module-check-$KVER}"
+out="$runs/$(date -u +%Y%m%dT%H%M%SZ)-$$"
 mkdir -p "$build" "$out"
+ln -sfn "$(basename "$out")" "$runs/last"
 export CCACHE_DIR="$CACHE/ccache" CCACHE_BASEDIR="$tree"
 
 if [ "$BASE_CONFIG" = debian ]; then
@@ -109,7 +112,6 @@ vkt_initramfs "$build" "$build/module-check.init" "$build/initramfs.cpio.gz"
 # kernel stuck in early boot) is stopped and booted once more, as run.sh
 # does, its log kept beside; a second hang is the boot's outcome.
 STALL=${STALL:-120}
-rm -f "$out"/*.hung.log
 qemu_rc=	# each boot's QEMU exit status, from vkt_boot_modules
 boot_guest() {	# log, time limit (s), kernel command line
 	vkt_boot_modules "$build" "$1" "$2" "$3" "$build/initramfs.cpio.gz" "$STALL"
@@ -130,8 +132,13 @@ say "booting the guest: load, $REPEAT unload/reload cycles, leak checks"
 log="$out/guest.log"
 boot_guest "$log" 1200 "kmemleak=on"
 
+rc=0
 VKT_KUNIT_DIR="$tree/tools/testing/kunit" \
 	python3 "$here/vkt_results.py" modules "$here/expected.txt" "$log" "$REPEAT" \
-	"$expect_as" "$LOCKDEP" "$qemu_rc" "$demo_log" "$demo_rc"
-exit
+	"$expect_as" "$LOCKDEP" "$qemu_rc" "$demo_log" "$demo_rc" > "$out/verdict.txt" || rc=$?
+# the verdict's last line is the count a caller reads: the logs go before
+sed '$d' "$out/verdict.txt"
+echo "logs of this run: $out (guest.log, demo.log, verdict.txt)"
+tail -n 1 "$out/verdict.txt"
+exit $rc
 }
