@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * How the vfio <-> kvm suites call into VFIO and KVM: every call that can
  * wait for a VFIO or KVM lock has a deadline, ioctl arguments live in user
@@ -105,7 +105,7 @@ long vkt_call(struct vkt_ctx *ctx, const char *what, const struct vkt_call *c)
 		/* the thread still uses @call, the case's files and the module */
 		vkt_set_wedged(what);
 		KUNIT_FAIL_AND_ABORT(ctx->test,
-				     "%s did not return within %d s; its thread sleeps in %s",
+				     "%s did not return within %u s; its thread sleeps in %s",
 				     what, vkt_timeout_s, ctx->where);
 	}
 	ret = call->ret;

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * How the vfio <-> kvm suites call into VFIO and KVM (vfio_kvm_call.c):
  * every call that can wait for a VFIO or KVM lock has a deadline, and a

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * The mock vfio devices of the vfio <-> kvm suites: platform devices of a
  * mock driver, registered with VFIO as emulated-IOMMU devices and opened

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Test environment of the vfio <-> kvm KUnit suites.
  *
@@ -38,14 +38,19 @@ static int vkt_env_teardown_fn(void *data)
 }
 
 /*
- * Release what the case left, from a kthread of its own: the last fput of
- * a file must run now, and only a kthread can run it synchronously; KUnit
- * may clean up from a task that is none (a module's loader).
+ * Release what the case left, from a kthread of its own with a deadline:
+ * KUnit runs the cleanup in a thread of its own, after the case's thread
+ * has exited and with it the mm that held ioctl arguments, and could not
+ * end one stuck in VFIO or KVM.  Nothing of the teardown needs that mm,
+ * and no later call may take a new thread for the case's.
  */
 static void vkt_env_teardown(struct vkt_env *env)
 {
 	struct kunit *test = env->ctx.test;
 	struct vkt_thread *thread;
+
+	env->ctx.actors[0] = NULL;
+	env->ctx.mm = NULL;
 
 	if (vkt_wedged()) {
 		kunit_info(test, "suite wedged: leaving this case's devices, VMs and files behind");
@@ -132,3 +137,6 @@ int vkt_case_init(struct kunit *test)
 	env->ctx.actors[0] = current;
 	return 0;
 }
+
+MODULE_DESCRIPTION("KUnit tests of the VFIO <-> KVM lock order and KVM references");
+MODULE_LICENSE("GPL");

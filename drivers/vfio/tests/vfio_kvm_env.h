@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Test environment of the vfio <-> kvm suites (vfio_kvm_env.c): mock vfio
  * devices opened through the real group ioctls, VMs attached through the

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Mock vfio drivers for the vfio <-> kvm KUnit suites.
  *
@@ -41,8 +41,7 @@ const struct vkt_mock_behaviour vkt_mock_get_then_lock_kvm = {
 
 const struct vkt_mock_behaviour vkt_mock_use_kvm_unlocked = {
 	.name = "use_kvm_unlocked",
-	.models = "kvmgt: holds the VM (page tracking) without kvm->lock",
-	.flags = VKT_MOCK_HOLD_KVM,
+	.models = "kvmgt: uses the VM without kvm->lock (KVM's page tracking holds it)",
 };
 
 const struct vkt_mock_behaviour vkt_mock_fail_open = {

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit cases for the KVM reference VFIO holds for its drivers.
  *
@@ -184,12 +184,16 @@ static void vfio_kvm_ref_open_keeps_vm(struct kunit *test)
 
 	file = vkt_ref_open_with_vm(test, dev, vm);
 	first = vm->kvm;
-	/* only the group path opens a device more than once */
+	/*
+	 * Only the group path opens a device more than once: the first fd,
+	 * whose open took the reference, is closed, the second kept open.
+	 */
 	if (dev->path == VKT_PATH_GROUP) {
 		second = vkt_ref_open(test, dev, VKT_VM_UNKNOWN);
-		vkt_dev_close(dev, second);
 		KUNIT_EXPECT_EQ_MSG(test, dev->mock->opens, 1U,
 				    "open_device calls for two opens of the device, the first still open");
+		vkt_dev_close(dev, file);
+		file = second;
 	}
 	if (p->event == VKT_REF_RELEASE)
 		vkt_vm_release_kvfio(vm);
@@ -200,7 +204,7 @@ static void vfio_kvm_ref_open_keeps_vm(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm2), 0);
 	}
 	snprintf(state, sizeof(state), "while the device was open (KVM did: %s%s)",
-		 event, dev->path == VKT_PATH_GROUP ? ", a second fd closed" : "");
+		 event, dev->path == VKT_PATH_GROUP ? "; the first of two fds closed" : "");
 	if (!vkt_ref_vfio_keeps(test, vm, dev, state))
 		return;
 	vkt_dev_close(dev, file);
@@ -215,28 +219,6 @@ static void vfio_kvm_ref_open_keeps_vm(struct kunit *test)
 	if (vm2)
 		vkt_ref_expect_destroyed(test, vm2,
 					 "for the second VM after the device's last close");
-}
-
-/*
- * A first open gets no VM from a group or file no VM has: never attached,
- * deleted from its VM (KVM_DEV_VFIO_FILE_DEL), or released with the VM
- * still alive.  Nothing is kept either.
- */
-static void vfio_kvm_ref_no_vm(struct kunit *test)
-{
-	struct vkt_env *env = test->priv;
-	struct vkt_dev *dev = vkt_ref_dev(env, NULL);
-	struct vkt_vm *vm = vkt_ref_vm(env);
-
-	vkt_dev_close(dev, vkt_ref_open(test, dev, VKT_VM_NONE));
-	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
-	KUNIT_ASSERT_EQ(test, vkt_dev_detach(dev, vm), 0);
-	vkt_dev_close(dev, vkt_ref_open(test, dev, VKT_VM_NONE));
-	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
-	vkt_vm_release_kvfio(vm);
-	vkt_dev_close(dev, vkt_ref_open(test, dev, VKT_VM_NONE));
-	VKT_EXPECT_MOCK_OK(test, dev->mock);
-	vkt_ref_expect_destroyed(test, vm, "after the opens without it");
 }
 
 /*
@@ -262,22 +244,28 @@ static void vkt_pair_desc(const struct vkt_pair *pair, char *desc)
 KUNIT_ARRAY_PARAM(vkt_pairs, vkt_pairs, vkt_pair_desc);
 
 /*
- * A device of the lock_kvm mock on @path, and the file KVM is told of for
- * it: its group, or a device file that is bound later.
+ * The file KVM is told of for @dev: its group, or a new device file that
+ * is bound later.
  */
+static struct file *vkt_ref_file(struct kunit *test, struct vkt_dev *dev)
+{
+	struct file *file;
+
+	if (dev->path == VKT_PATH_GROUP)
+		return dev->group;
+	file = vkt_dev_cdev_open(dev);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file),
+			       "opening the device's cdev: %ld", PTR_ERR(file));
+	return file;
+}
+
+/* A device of the lock_kvm mock on @path, and the file KVM is told of. */
 static struct vkt_dev *vkt_pair_dev(struct vkt_env *env, enum vkt_path path,
 				    struct file **file)
 {
 	struct vkt_dev *dev = vkt_ref_dev_on(env, path, &vkt_mock_lock_kvm, NULL);
 
-	if (path == VKT_PATH_GROUP) {
-		*file = dev->group;
-	} else {
-		*file = vkt_dev_cdev_open(dev);
-		KUNIT_ASSERT_FALSE_MSG(env->ctx.test, IS_ERR(*file),
-				       "opening the device's cdev: %ld",
-				       PTR_ERR(*file));
-	}
+	*file = vkt_ref_file(env->ctx.test, dev);
 	return dev;
 }
 
@@ -295,6 +283,32 @@ static struct file *vkt_pair_open(struct kunit *test, struct vkt_dev *dev,
 	KUNIT_ASSERT_EQ_MSG(test, vkt_dev_cdev_bind(dev, file), 0,
 			    "binding the device file KVM was told of");
 	return file;
+}
+
+/*
+ * A first open gets no VM through a group or device file no VM has: never
+ * told of it, deleted from its VM (KVM_DEV_VFIO_FILE_DEL), or released
+ * with the VM still alive.  Nothing is kept either.
+ */
+static void vfio_kvm_ref_no_vm(struct kunit *test)
+{
+	struct vkt_env *env = test->priv;
+	struct vkt_dev *dev = vkt_ref_dev(env, NULL);
+	struct vkt_vm *vm = vkt_ref_vm(env);
+	struct file *file;
+
+	file = vkt_ref_file(test, dev);
+	vkt_dev_close(dev, vkt_pair_open(test, dev, file, VKT_VM_NONE));
+	file = vkt_ref_file(test, dev);
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, file), 0);
+	KUNIT_ASSERT_EQ(test, vkt_vm_del_file(vm, file), 0);
+	vkt_dev_close(dev, vkt_pair_open(test, dev, file, VKT_VM_NONE));
+	file = vkt_ref_file(test, dev);
+	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, file), 0);
+	vkt_vm_release_kvfio(vm);
+	vkt_dev_close(dev, vkt_pair_open(test, dev, file, VKT_VM_NONE));
+	VKT_EXPECT_MOCK_OK(test, dev->mock);
+	vkt_ref_expect_destroyed(test, vm, "after the opens without it");
 }
 
 /*
@@ -365,9 +379,9 @@ static void vfio_kvm_ref_open_fails(struct kunit *test)
 	dev->mock->expect_vm = VKT_VM_ATTACHED;
 	for (attempt = 1; attempt <= 2; attempt++) {
 		file = vkt_dev_open(dev);
-		KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(file), (long)-EIO,
-				    "opening the device through its %s with a failing open_device, attempt %u",
-				    vkt_path_name(dev->path), attempt);
+		KUNIT_EXPECT_TRUE_MSG(test, IS_ERR(file),
+				      "opening the device through its %s with a failing open_device succeeded, attempt %u",
+				      vkt_path_name(dev->path), attempt);
 		if (!IS_ERR(file))
 			vkt_dev_close(dev, file);
 	}
@@ -507,14 +521,21 @@ static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 }
 
 static struct kunit_case vfio_kvm_ref_cases[] = {
-	KUNIT_CASE_PARAM(vfio_kvm_ref_open_keeps_vm, vkt_ref_gen_params),
-	KUNIT_CASE_PARAM(vfio_kvm_ref_no_vm, vkt_paths_gen_params),
-	KUNIT_CASE_PARAM(vfio_kvm_ref_release_every_file, vkt_pairs_gen_params),
-	KUNIT_CASE_PARAM(vfio_kvm_ref_file_del_one, vkt_pairs_gen_params),
-	KUNIT_CASE_PARAM(vfio_kvm_ref_open_fails, vkt_paths_gen_params),
-	KUNIT_CASE_PARAM(vfio_kvm_ref_dev_set_shared, vkt_paths_gen_params),
-	KUNIT_CASE_PARAM(vfio_kvm_ref_cdev_second_bind, vkt_second_gen_params),
-	KUNIT_CASE(vfio_kvm_ref_group_cdev_exclusive),
+	KUNIT_CASE_PARAM_ATTR(vfio_kvm_ref_open_keeps_vm, vkt_ref_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE_PARAM_ATTR(vfio_kvm_ref_no_vm, vkt_paths_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE_PARAM_ATTR(vfio_kvm_ref_release_every_file, vkt_pairs_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE_PARAM_ATTR(vfio_kvm_ref_file_del_one, vkt_pairs_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE_PARAM_ATTR(vfio_kvm_ref_open_fails, vkt_paths_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE_PARAM_ATTR(vfio_kvm_ref_dev_set_shared, vkt_paths_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE_PARAM_ATTR(vfio_kvm_ref_cdev_second_bind, vkt_second_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE_ATTR(vfio_kvm_ref_group_cdev_exclusive, { .speed = KUNIT_SPEED_SLOW }),
 	{}
 };
 

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Kernel reports printed while a vfio <-> kvm case runs: see
  * vfio_kvm_report.h.
@@ -54,9 +54,14 @@ static const struct {
 	{ "BUG: sleeping function called from invalid context",
 	  "sleeping function called from invalid context" },
 	{ "BUG: ", "BUG" },
+	{ "kernel BUG at ", "BUG" },
 	{ "refcount_t: ", "refcount_t warning" },
+	{ "UBSAN: ", "UBSAN" },
+	{ "INFO: task ", "hung task" },
 	{ "Oops: ", "BUG" },
 	{ "general protection fault", "BUG" },
+	{ "Unable to handle kernel ", "BUG" },
+	{ "Internal error: Oops", "BUG" },
 };
 
 /* What kind of report @s starts, or NULL. */
@@ -167,10 +172,19 @@ static void vkt_reports_probe(void *data, const char *text, size_t len)
 	memcpy(line, text, len);
 	line[len] = '\0';
 
-	if (!raw_spin_trylock_irqsave(&reports->lock, flags))
+	/* a report printed while the case reads its own is one too many */
+	if (!raw_spin_trylock_irqsave(&reports->lock, flags)) {
+		WRITE_ONCE(reports->lost, true);
 		return;
+	}
 	vkt_report_add(reports, line, len);
 	raw_spin_unlock_irqrestore(&reports->lock, flags);
+}
+
+/* The console tracepoint's text, @text, as the suite's own cases feed it. */
+void vkt_reports_feed(struct vkt_reports *reports, const char *text)
+{
+	vkt_reports_probe(reports, text, strlen(text));
 }
 
 static void vkt_reports_unwatch(void *reports)
@@ -226,7 +240,8 @@ bool vkt_reports_describe(struct vkt_reports *reports, unsigned int i,
 	if (!seen || !size)
 		goto out;
 	if (i == reports->nr) {
-		scnprintf(buf, size, "more reports than the %u kept",
+		scnprintf(buf, size,
+			  "reports not kept (more than %u, or printed while the case read them)",
 			  VKT_REPORT_MAX);
 		goto out;
 	}

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Kernel reports printed while a vfio <-> kvm case runs.
  *
@@ -20,6 +20,7 @@ struct vkt_reports *vkt_reports_watch(struct kunit *test);
 bool vkt_reports_describe(struct vkt_reports *reports, unsigned int i,
 			  char *buf, size_t size);
 void vkt_reports_forget(struct vkt_reports *reports);
+void vkt_reports_feed(struct vkt_reports *reports, const char *text);
 
 #define VKT_REPORT_DESC_LEN	512
 

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Threads a vfio <-> kvm case waits for with a deadline: see
  * vfio_kvm_thread.h.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * The VMs of the vfio <-> kvm suites: real ones, created through /dev/kvm,
  * each with a real kvm-vfio device.
@@ -14,8 +14,7 @@
 #include "vfio_kvm_call.h"
 #include "vfio_kvm_vm.h"
 
-static char *kvm_mode =
-	IS_ENABLED(CONFIG_VFIO_KVM_KUNIT_TEST_NEED_VM) ? "real" : "auto";
+static char *kvm_mode = "auto";
 module_param_named(kvm, kvm_mode, charp, 0444);
 MODULE_PARM_DESC(kvm,
 		 "Where /dev/kvm cannot create a VM, the cases that need one: skip (auto) or fail (real)");

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The VMs of the vfio <-> kvm suites (vfio_kvm_vm.c): real ones, created
  * through /dev/kvm, each with a real kvm-vfio device.  Below the devices

@@ -83,6 +83,7 @@ static inline char *kunit_kstrdup(struct kunit *test, const char *str,
 /* No case attributes before 6.6: a slow case is an ordinary one. */
 #define KUNIT_CASE_PARAM_ATTR(test_name, gen_params, attributes)	\
 	KUNIT_CASE_PARAM(test_name, gen_params)
+#define KUNIT_CASE_ATTR(test_name, attributes)	KUNIT_CASE(test_name)
 
 /* The kvm-vfio attributes, named after files since 6.6: the same values. */
 #define KVM_DEV_VFIO_FILE		KVM_DEV_VFIO_GROUP

@@ -15,6 +15,13 @@
 
 #include "vfio_kvm_internals.h"
 
+#ifdef VKT_VFIO_HOLDS_VM_FILE
+/* VFIO takes the VM's file, which a fake struct kvm lacks: none are made */
+#define vkt_fake_set_kvm(file, kvm)	do { } while (0)
+#else
+#define vkt_fake_set_kvm(file, kvm)	vfio_file_set_kvm(file, kvm)
+#endif
+
 /* kvm_device_release() and kvm_vfio_release(): the same calls, same lock. */
 void vkt_fake_vm_release(struct vkt_fake_vm *vm)
 {
@@ -24,7 +31,7 @@ void vkt_fake_vm_release(struct vkt_fake_vm *vm)
 	for (i = 0; i < ARRAY_SIZE(vm->files); i++) {
 		if (!vm->files[i])
 			continue;
-		vfio_file_set_kvm(vm->files[i], NULL);
+		vkt_fake_set_kvm(vm->files[i], NULL);
 		fput(vm->files[i]);
 		vm->files[i] = NULL;
 	}
@@ -74,7 +81,7 @@ void vkt_fake_vm_add_file(struct vkt_fake_vm *vm, struct file *file)
 	if (i == ARRAY_SIZE(vm->files))
 		return;
 	vm->files[i] = get_file(file);
-	vfio_file_set_kvm(file, vm->kvm);
+	vkt_fake_set_kvm(file, vm->kvm);
 }
 
 struct kvm *vkt_vm_kvm(struct vkt_vm *vm)

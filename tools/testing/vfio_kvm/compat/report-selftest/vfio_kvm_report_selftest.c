@@ -18,6 +18,7 @@
 #define vkt_reports_watch	vkt_selftest_reports_watch
 #define vkt_reports_describe	vkt_selftest_reports_describe
 #define vkt_reports_forget	vkt_selftest_reports_forget
+#define vkt_reports_feed	vkt_selftest_reports_feed
 #include "vfio_kvm_report.c"
 
 #include <linux/debug_locks.h>
