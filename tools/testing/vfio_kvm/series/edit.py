@@ -1,15 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """The edits of the series to files a kernel tree already has: Kconfig,
-Makefile and MAINTAINERS lines put where a maintainer would put them, not
-appended.  Usage: edit.py TREE vfio-tests|tests-makefile NAME EMAIL."""
+Makefile lines put where a maintainer would put them, not appended.  The
+suites need no MAINTAINERS entry of their own: VFIO DRIVER's
+F: drivers/vfio/ covers drivers/vfio/tests/.  Usage: edit.py TREE vfio-tests|tests-makefile NAME EMAIL."""
 
 import os
 import re
 import sys
-
-VFIO_SECTION = 'VFIO KVM KUNIT TESTS'
-
 
 def read(tree, path):
     with open(f'{tree}/{path}') as f:
@@ -25,38 +23,6 @@ def replace_once(text, old, new, path):
     if text.count(old) != 1:
         sys.exit(f'edit.py: {path}: expected one {old!r}')
     return text.replace(old, new)
-
-
-def section_headers(lines):
-    """Index of each MAINTAINERS section title (the line before "X:\t")."""
-    return [i for i in range(1, len(lines) - 1)
-            if re.match(r'^[A-Z]:\t', lines[i + 1]) and lines[i].strip()
-            and not re.match(r'^[A-Z]:\t', lines[i])]
-
-
-def maintainers_section(tree, title, entries):
-    """Add or extend section @title; entries: (tag, value), sorted as
-    MAINTAINERS sorts them (tag order of the file, then value)."""
-    text = read(tree, 'MAINTAINERS')
-    lines = text.split('\n')
-    heads = section_headers(lines)
-    order = 'MRLSWQBCPTFXNK'
-    if title in [lines[i] for i in heads]:
-        start = lines.index(title)
-        end = start + 1
-        while end < len(lines) and lines[end].strip():
-            end += 1
-        old = [tuple(l.split(':\t', 1)) for l in lines[start + 1:end]]
-        del lines[start:end + 1]
-        entries = old + [e for e in entries if e not in old]
-    heads = section_headers(lines)
-    # MAINTAINERS sorts its titles without regard to case
-    at = next((i for i in heads if lines[i].lower() > title.lower()),
-              len(lines))
-    body = [title] + [f'{t}:\t{v}' for t, v in
-                      sorted(entries, key=lambda e: (order.index(e[0]), e[1]))]
-    lines[at:at] = body + ['']
-    write(tree, 'MAINTAINERS', '\n'.join(lines))
 
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '../../../..'))
@@ -112,9 +78,6 @@ def tests_makefile(tree):
 
 def main():
     tree, step, name, email = sys.argv[1:5]
-    # VFIO DRIVER's F: drivers/vfio/ keeps its maintainer the tests'
-    # maintainer; this section adds their reviewer and KUnit's lists
-    me = ('R', f'{name} <{email}>')
     if step == 'vfio-tests':
         for line in project_sources():
             kconfig_source(tree, line)
@@ -122,11 +85,6 @@ def main():
         text = read(tree, path)
         write(tree, path, text.rstrip('\n') +
               '\nobj-$(CONFIG_VFIO_KVM_KUNIT_TEST) += tests/\n')
-        maintainers_section(tree, VFIO_SECTION, [
-            me, ('L', 'kvm@vger.kernel.org'),
-            ('L', 'kunit-dev@googlegroups.com'),
-            ('L', 'linux-kselftest@vger.kernel.org'), ('S', 'Maintained'),
-            ('F', 'drivers/vfio/tests/')])
     elif step == 'tests-makefile':
         tests_makefile(tree)
     else:

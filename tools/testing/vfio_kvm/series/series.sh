@@ -16,10 +16,12 @@
 #                (patches/fixes/upstream-cdev-reject-second-open-KVER.patch),
 #                which is not mailed: upstream has it
 #   OUT/stable/  that fix backported to 6.12.y, which has the bug (so does
-#                6.6.y, untested here), for stable@, checked with git am on
-#                a pristine 6.12 tree (patches/fixes/upstream-cdev-reject-
-#                second-open.patch; the gate's upstream-cdev-fix line is the
-#                evidence its notes quote)
+#                6.6.y, untested here), for stable@ once the fix is in
+#                mainline, checked with git am on a pristine 6.12 tree
+#                (patches/fixes/upstream-cdev-reject-second-open.patch; the
+#                gate's upstream-cdev-fix line is the evidence its notes
+#                quote): with UPSTREAM_PATCH=258ba46543ab's format-patch,
+#                in the upstream commit's name; without, a draft
 #
 # The vendor-module bug has no fix here: the one the project tests with
 # (patches/fixes/fix-pin-vendor-module*.patch) pins the module from inside
@@ -52,8 +54,8 @@ KVER=${KVER:-7.3}
 KSRC=${KSRC:-}
 OUT=${OUT:-$repo/series}
 SERIES_KUNIT=${SERIES_KUNIT:-y}
-# the in-tree cases, each parameter one: lock 10, ref 23, race 6
-SERIES_CASES=39
+# the in-tree cases, each parameter one: report 3, lock 10, ref 23, race 6
+SERIES_CASES=42
 SERIES_ALLTESTS=${SERIES_ALLTESTS:-n}
 
 
@@ -169,18 +171,33 @@ mail_args() {	# tree patch-file...: --to/--cc arguments for git format-patch
 }
 
 rm -rf "$OUT"
-mkdir -p "$OUT/stable" "$OUT/tests"
+mkdir -p "$OUT/stable" "$OUT/tests" "$OUT/kunit"
 g format-patch -q --cover-letter --base=vkt-pristine -o "$OUT/tests" "$base"..vkt-series
 mapfile -t args < <(mail_args "$git_tree" "$OUT/tests"/0[0-9][0-9][1-9]-*.patch)
+# who else the suites concern, whom get_maintainer.pl does not name for
+# drivers/vfio/tests/: the cdev and iommufd paths, KVM (the kvm-vfio
+# device, debugfs), the s390 drivers the mocks model, and KUnit
+args+=(--cc="Jason Gunthorpe <jgg@nvidia.com>" --cc="Kevin Tian <kevin.tian@intel.com>"
+       --cc="Yi Liu <yi.l.liu@intel.com>" --cc="Paolo Bonzini <pbonzini@redhat.com>"
+       --cc="Sean Christopherson <seanjc@google.com>"
+       --cc="Matthew Rosato <mjrosato@linux.ibm.com>"
+       --cc="Tony Krowiak <akrowiak@linux.ibm.com>"
+       --cc=kunit-dev@googlegroups.com --cc=linux-kselftest@vger.kernel.org)
 rm -f "$OUT/tests"/*.patch
 g format-patch -q --cover-letter --base=vkt-pristine -o "$OUT/tests" "${args[@]}" \
 	"$base"..vkt-series
 python3 "$here/series/cover.py" "$OUT"/tests/0000-cover-letter.patch "$here/series/cover-letter.txt" \
 	"$src_desc"
 
-# the stable backport: the project's model of upstream's cdev fix on 6.12,
-# its notes (below the patch file's "---") below the mail's
+# The stable backport of upstream's cdev fix to 6.12.y, for once it is in
+# mainline.  The stable rules keep the upstream commit's author and
+# message: given UPSTREAM_PATCH (258ba46543ab as git format-patch writes
+# it), the mail is that commit's authorship and message, with "[ Upstream
+# commit ... ]" and the backport's note, over the diff tested here;
+# without it, only a draft with the project's own message is written, and
+# the report says so.  The tests run on 6.12 are the notes below "---".
 stable_kver=6.12
+stable_commit=258ba46543abdd36844f04bba8b4022a5731d873
 stable_patch="$here/patches/fixes/upstream-cdev-reject-second-open.patch"
 vkt_get_source "$stable_kver"
 stable_desc="Debian linux-source-$stable_kver $(vkt_debian_version "$stable_kver")"
@@ -194,14 +211,51 @@ gs clean -q -f -d -x
 patch -d "$stable_tree" -p1 -F0 -s < "$stable_patch" ||
 	fail_setup "${stable_patch##*/} does not apply to $stable_desc"
 gs add -A -f
-fix_message "$stable_patch" | gs commit -q -s -F -
+stable_prefix="PATCH $stable_kver.y"
+if [ -n "${UPSTREAM_PATCH:-}" ]; then
+	[ -f "$UPSTREAM_PATCH" ] || fail_setup "UPSTREAM_PATCH: no such file: $UPSTREAM_PATCH"
+	grep -q "^From $stable_commit " "$UPSTREAM_PATCH" ||
+		fail_setup "UPSTREAM_PATCH is not commit $stable_commit"
+	{
+		fix_message "$UPSTREAM_PATCH" | sed -n '1p'
+		echo
+		echo "[ Upstream commit $stable_commit ]"
+		fix_message "$UPSTREAM_PATCH" | sed '1,2d'
+		echo
+		sed -n '/^\[ Backport: /,/ \]$/p' "$stable_patch"
+	} | gs commit -q -s --author="$(sed -n 's/^From: //p' "$UPSTREAM_PATCH" | sed -n 1p)" -F -
+	stable_check="ok:the upstream commit's authorship and message, with the backport's note"
+else
+	fix_message "$stable_patch" | gs commit -q -s -F -
+	stable_prefix="DRAFT $stable_prefix"
+	stable_check="skip:a draft with the project's own message: the stable rules want ${stable_commit:0:12}'s own (UPSTREAM_PATCH=its git format-patch)"
+fi
 sed -n '/^---$/,/^--- a\//p' "$stable_patch" | sed '1d; $d' | gs notes add -f -F - HEAD
-mapfile -t args < <(mail_args "$stable_tree" "$stable_patch" | sed 's/^--to=/--cc=/')
-gs format-patch -q -1 --notes -o "$OUT/stable" --subject-prefix="PATCH $stable_kver.y" \
+mapfile -t args < <(mail_args "$git_tree" "$stable_patch" | sed 's/^--to=/--cc=/')
+gs format-patch -q -1 --notes -o "$OUT/stable" --subject-prefix="$stable_prefix" \
 	--to=stable@vger.kernel.org "${args[@]}"
 
-mails=("$OUT"/stable/*.patch "$OUT"/tests/0[0-9][0-9][1-9]-*.patch)
-say "wrote $(ls "$OUT"/*/*.patch | wc -l) mails to $OUT (stable/, tests/)"
+# KUnit's fix for a case stuck past its timeout, a mail of its own to the
+# KUnit maintainers: the suites need no part of it, and bound their own
+# waits on kernels without it
+kunit_patch="$here/patches/kunit/0001-kunit-dont-hang-the-run-on-a-test-thread-that-cannot-stop.patch"
+g checkout -q -f -B vkt-kunit vkt-pristine
+patch -d "$git_tree" -p1 -F0 -s < "$kunit_patch" ||
+	fail_setup "${kunit_patch##*/} does not apply to $src_desc"
+fix_commit_here() { g add -A -f; fix_message "$1" | g commit -q -s -F -; }
+fix_commit_here "$kunit_patch"
+sed -n '/^---$/,/^--- a\//p' "$kunit_patch" | sed '1d; $d' | g notes add -f -F - HEAD
+mapfile -t args < <(mail_args "$git_tree" "$kunit_patch")
+g format-patch -q -1 --notes -o "$OUT/kunit" "${args[@]}"
+g checkout -q -f vkt-series
+
+# the vendor-module bug the suites' overlay shows: a report of its own, to
+# kvm@, not an aside of the series
+mkdir -p "$OUT/kvm-report"
+cp "$here/series/kvm-vendor-module-report.txt" "$OUT/kvm-report/"
+
+mails=("$OUT"/kunit/*.patch "$OUT"/stable/*.patch "$OUT"/tests/0[0-9][0-9][1-9]-*.patch)
+say "wrote $(ls "$OUT"/*/*.patch | wc -l) mails to $OUT (kunit/, stable/, tests/)"
 
 # ---- the checks ----------------------------------------------------------
 report="$OUT/report.txt"
@@ -218,6 +272,21 @@ check() {	# check NAME ok|fail|skip DETAIL
 	say "$(tail -1 "$report")"
 }
 
+check "stable mail form" "${stable_check%%:*}" "${stable_check#*:}"
+# a sign-off certifies the DCO: a person's name and an address that works
+case $email in
+*.example|*@localhost|*noreply*) check "sign-off" fail "$name <$email> is no person's address: set git config user.name and user.email before mailing" ;;
+*) check "sign-off" ok "$name <$email>" ;;
+esac
+# KUnit's fix applies alone to the pristine tree, and builds with W=1
+g checkout -q -f -B vkt-am vkt-pristine
+if g am -q "$OUT"/kunit/*.patch > "$OUT/kunit/am.log" 2>&1 &&
+   g diff --quiet vkt-kunit vkt-am; then
+	check "git am kunit" ok "$(basename "$OUT"/kunit/*.patch) applies alone to $src_desc"
+else
+	g am --abort > /dev/null 2>&1 || true
+	check "git am kunit" fail "see $OUT/kunit/am.log"
+fi
 # the backport applies to the stable tree; the suites, on the pristine
 # tree with upstream's fix, give the tree they were made from
 gs checkout -q -f -B vkt-am vkt-pristine
@@ -249,14 +318,15 @@ fi
 # A patch that adds files without touching MAINTAINERS makes checkpatch
 # ask whether MAINTAINERS needs updating (FILE_PATH_CHANGES): the answer
 # is looked up, and the question dropped only when it is no, every file
-# the patch adds being one get_maintainer.pl gives the suites' section.
-covered() {	# patch file: whether it adds files, each the suites' section's
+# the patch adds being one get_maintainer.pl gives VFIO DRIVER's section
+# (F: drivers/vfio/).
+covered() {	# patch file: whether it adds files, each VFIO DRIVER's
 	local f added
 	added=$(awk '/^diff --git /{f=$4} /^new file mode/{print substr(f, 3)}' "$1")
 	[ -n "$added" ] || return 1
 	for f in $added; do
 		(cd "$git_tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
-			--sections -f "$f" 2>/dev/null) | grep -qxF 'VFIO KVM KUNIT TESTS' || return 1
+			--sections -f "$f" 2>/dev/null) | grep -qxF 'VFIO DRIVER' || return 1
 	done
 }
 for p in "${mails[@]}"; do
@@ -264,7 +334,7 @@ for p in "${mails[@]}"; do
 	ignore=UNKNOWN_COMMIT_ID
 	if ! grep -q '^+++ b/MAINTAINERS$' "$p" && covered "$p"; then
 		ignore+=,FILE_PATH_CHANGES
-		echo "note   ${p#"$OUT"/}: FILE_PATH_CHANGES answered: every file it adds is in MAINTAINERS' VFIO KVM KUNIT TESTS (F: drivers/vfio/tests/)" >> "$report"
+		echo "note   ${p#"$OUT"/}: FILE_PATH_CHANGES (checkpatch's question) answered: every file it adds is VFIO DRIVER's (F: drivers/vfio/)" >> "$report"
 	fi
 	(cd "$git_tree" && perl scripts/checkpatch.pl --strict --no-color --show-types \
 		--ignore "$ignore" "$p") > "$log" 2>&1 || true
@@ -304,8 +374,8 @@ g checkout -q -f vkt-series
 	--build_dir="$build" --kunitconfig=drivers/vfio/tests) > "$OUT/config.log" 2>&1 ||
 	fail_setup "kunit.py config failed: $OUT/config.log"
 cp "$build/.config" "$build/.config.series"
-for c in $(g rev-list --reverse "$base"..vkt-series); do
-	# the mail's name: tests/0001 ...
+for c in $(g rev-parse vkt-kunit) $(g rev-list --reverse "$base"..vkt-series); do
+	# the mail's name: kunit/0001, tests/0001 ...
 	mail=$(grep -l "^From $c " "${mails[@]}")
 	i=$(basename "$(dirname "$mail")")/$(basename "$mail" | cut -d- -f1)
 	g checkout -q -f "$c"
