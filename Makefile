@@ -27,6 +27,7 @@
 #   make kconfig-check  the project's Kconfig (its one entry point, ./Kconfig)
 #                checked with the scripts/kconfig of each kernel (KVERS=)
 #   make costs   what each configuration in the cache costs to build (costs.sh)
+#   make kernelci  the KernelCI job with KernelCI's own code (KERNELCI_PIPELINE=, KERNELCI_CORE=, KERNELCI_DASHBOARD=)
 #   make module  out-of-tree build of the modules against KDIR (Kbuild)
 #   make clean-cache   remove the cache (sources, build trees, ccache)
 
@@ -39,7 +40,7 @@ export CACHE $(foreach v,$(VKT_SETTINGS),$(if $(filter-out undefined,$(origin $(
 
 TOOLS := tools/testing/vfio_kvm
 
-.PHONY: run quick costs test matrix test-7.3 test-fixes mutants soak module-check series kconfig-check module module-clean clean-cache
+.PHONY: run quick costs kernelci test matrix test-7.3 test-fixes mutants soak module-check series kconfig-check module module-clean clean-cache
 
 run:
 	@$(TOOLS)/run.sh
@@ -77,6 +78,9 @@ kconfig-check:
 
 costs:
 	@$(TOOLS)/costs.sh
+
+kernelci:
+	@$(TOOLS)/kernelci/kernelci.sh
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules

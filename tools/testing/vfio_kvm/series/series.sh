@@ -32,7 +32,7 @@
 # of the fix alone and of the whole onto the pristine tree, checkpatch
 # --strict per patch, kernel-doc of the suites' files, each patch built on
 # its own with W=1, sparse (C=2) over the suites, and kunit.py in the
-# patched tree exactly as the KernelCI job of series/kernelci-jobs.yaml
+# patched tree exactly as the KernelCI job of kernelci/kernelci-jobs.yaml
 # runs it (SERIES_KUNIT=n skips that build: a cold kernel).  SERIES_ALLTESTS=y also runs kunit.py run
 # --alltests under UML (a cold all-tests kernel, about 1,500 files), where
 # nothing of the series is built: KUnit's all-tests config has neither
@@ -433,13 +433,13 @@ else
 fi
 
 # kunit.py in the patched tree, as the KernelCI job of
-# series/kernelci-jobs.yaml runs it: kunit.jinja2's three steps with the
+# kernelci/kernelci-jobs.yaml runs it: kunit.jinja2's three steps with the
 # job's args (here with a build directory of the cache and ccache, which
 # change nothing that is built or run)
 if [ "$SERIES_KUNIT" = y ]; then
 	kunit_log="$OUT/kunit.log"
-	job_args=$(sed -n 's/^ *args: //p' "$here/series/kernelci-jobs.yaml")
-	[ -n "$job_args" ] || fail_setup "series/kernelci-jobs.yaml names no args"
+	job_args=$(sed -n 's/^ *args: //p' "$here/kernelci/kernelci-jobs.yaml")
+	[ -n "$job_args" ] || fail_setup "kernelci/kernelci-jobs.yaml names no args"
 	local_args="--build_dir=$build --make_options='CC=ccache gcc'"
 	say "kunit.py config, build, exec as the KernelCI job: $job_args (a cold kernel: minutes)"
 	rm -f "$OUT/kunit.json"
