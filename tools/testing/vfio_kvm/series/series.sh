@@ -65,7 +65,8 @@ email=$(git -C "$repo" config user.email || true)
 	fail_setup "the series is signed off by you: set git config user.name and user.email"
 export GIT_AUTHOR_NAME=$name GIT_AUTHOR_EMAIL=$email
 export GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email
-VKT_PACKAGES="$VKT_PACKAGES git sparse"
+# python3-ply: checkpatch runs scripts/spdxcheck.py
+VKT_PACKAGES="$VKT_PACKAGES git sparse python3-ply"
 
 # ---- the pristine tree: a git repository of its own, in the cache -------
 if [ -n "$KSRC" ]; then
@@ -336,7 +337,8 @@ for p in "${mails[@]}"; do
 		ignore+=,FILE_PATH_CHANGES
 		echo "note   ${p#"$OUT"/}: FILE_PATH_CHANGES (checkpatch's question) answered: every file it adds is VFIO DRIVER's (F: drivers/vfio/)" >> "$report"
 	fi
-	(cd "$git_tree" && perl scripts/checkpatch.pl --strict --no-color --show-types \
+	# Debian's python3, which has python3-ply, before any other in PATH
+	(cd "$git_tree" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict --no-color --show-types \
 		--ignore "$ignore" "$p") > "$log" 2>&1 || true
 	sum=$(grep -E '^total: ' "$log" | tail -1 || true)
 	e=$(sed -n 's/.*total: \([0-9]*\) errors.*/\1/p' "$log")
