@@ -279,33 +279,28 @@ case $email in
 *.example|*@localhost|*noreply*) check "sign-off" fail "$name <$email> is no person's address: set git config user.name and user.email before mailing" ;;
 *) check "sign-off" ok "$name <$email>" ;;
 esac
-# KUnit's fix applies alone to the pristine tree, and builds with W=1
-g checkout -q -f -B vkt-am vkt-pristine
-if g am -q "$OUT"/kunit/*.patch > "$OUT/kunit/am.log" 2>&1 &&
-   g diff --quiet vkt-kunit vkt-am; then
-	check "git am kunit" ok "$(basename "$OUT"/kunit/*.patch) applies alone to $src_desc"
-else
-	g am --abort > /dev/null 2>&1 || true
-	check "git am kunit" fail "see $OUT/kunit/am.log"
-fi
-# the backport applies to the stable tree; the suites, on the pristine
-# tree with upstream's fix, give the tree they were made from
-gs checkout -q -f -B vkt-am vkt-pristine
-if gs am -q "$OUT"/stable/*.patch > "$OUT/stable/am.log" 2>&1 &&
-   gs diff --quiet vkt-stable vkt-am; then
-	check "git am stable" ok "$(basename "$OUT"/stable/*.patch) applies to $stable_desc"
-else
-	gs am --abort > /dev/null 2>&1 || true
-	check "git am stable" fail "see $OUT/stable/am.log"
-fi
-g checkout -q -f -B vkt-am "$base"
-if g am -q "$OUT"/tests/0[0-9][0-9][1-9]-*.patch > "$OUT/am.log" 2>&1 &&
-   g diff --quiet vkt-series vkt-am; then
-	check "git am" ok "the $(ls "$OUT"/tests/0[0-9][0-9][1-9]-*.patch | wc -l) patches of the suites apply to $src_desc with upstream's cdev fix and give the tree they were made from"
-else
-	g am --abort > /dev/null 2>&1 || true
-	check "git am" fail "see $OUT/am.log"
-fi
+# git am of mails onto a base must give the branch they were made from
+am_check() {	# name, git function (g|gs), base, branch, log, what ok says, mails...
+	local name=$1 git=$2 base=$3 branch=$4 log=$5 says=$6
+	shift 6
+	$git checkout -q -f -B vkt-am "$base"
+	if $git am -q "$@" > "$log" 2>&1 && $git diff --quiet "$branch" vkt-am; then
+		check "$name" ok "$says"
+	else
+		$git am --abort > /dev/null 2>&1 || true
+		check "$name" fail "see $log"
+	fi
+}
+# KUnit's fix applies alone to the pristine tree; the backport to the
+# stable tree; the suites, on the pristine tree with upstream's fix: each
+# gives the tree it was made from
+am_check "git am kunit" g vkt-pristine vkt-kunit "$OUT/kunit/am.log" \
+	"$(basename "$OUT"/kunit/*.patch) applies alone to $src_desc" "$OUT"/kunit/*.patch
+am_check "git am stable" gs vkt-pristine vkt-stable "$OUT/stable/am.log" \
+	"$(basename "$OUT"/stable/*.patch) applies to $stable_desc" "$OUT"/stable/*.patch
+am_check "git am" g "$base" vkt-series "$OUT/am.log" \
+	"the $(ls "$OUT"/tests/0[0-9][0-9][1-9]-*.patch | wc -l) patches of the suites apply to $src_desc with upstream's cdev fix and give the tree they were made from" \
+	"$OUT"/tests/0[0-9][0-9][1-9]-*.patch
 if grep -q '^base-commit: ' "$OUT/tests/0000-cover-letter.patch" &&
    [ "$(grep -c '^prerequisite-patch-id: ' "$OUT/tests/0000-cover-letter.patch")" = 1 ]; then
 	check "cover letter base" ok "base-commit, and upstream's cdev fix as modelled here as prerequisite-patch-id"
@@ -414,7 +409,7 @@ if grep -q 'C=2 specified, but .* is not available or not up to date' "$sp_log";
 	kmake C=2 CHECK="sparse -D__typeof_unqual__=__typeof__" drivers/vfio/tests/ lib/kunit/ > "$sp_log" 2>&1 || true
 fi
 ours='drivers/vfio/tests/'
-sp_all=$(grep -E "^[^ ]*$ours[^ :]*:[0-9]+:[0-9]+: (warning|error):" "$sp_log" || true)
+sp_all=$(grep -E "^[^ ]*${ours}[^ :]*:[0-9]+:[0-9]+: (warning|error):" "$sp_log" || true)
 sp_tool=0 sp_real=0
 while IFS=: read -r file line _ _ msg; do
 	[ -n "$file" ] || continue
