@@ -15,15 +15,57 @@
 
 #define VKT_DRV_NAME	"vfio-kvm-mock"
 
-/* ---- the mock platform driver the vfio devices sit on ------------------ */
+/* ---- the mock platform driver, whose probe registers a vfio device ------ */
+
+/* What a case gives the driver's probe, as the device's platform data. */
+struct vkt_probe_data {
+	const struct vkt_mock_behaviour *b;
+	void *dev_set_id;
+};
 
 static int vkt_probe(struct platform_device *pdev)
 {
+	const struct vkt_probe_data *pd = dev_get_platdata(&pdev->dev);
+	struct vkt_mock *m;
+	int ret;
+
+	if (!pd)
+		return -EINVAL;
+	m = vfio_alloc_device(vkt_mock, vdev, &pdev->dev, &vkt_mock_ops);
+	if (IS_ERR(m))
+		return dev_err_probe(&pdev->dev, PTR_ERR(m), "vfio_alloc_device()\n");
+	vkt_mock_init(m, pd->b);
+	if (pd->dev_set_id) {
+		ret = vfio_assign_device_set(&m->vdev, pd->dev_set_id);
+		if (ret) {
+			dev_err(&pdev->dev, "vfio_assign_device_set(): %d\n", ret);
+			goto out_put;
+		}
+	}
+	ret = vfio_register_emulated_iommu_dev(&m->vdev);
+	if (ret) {
+		dev_err(&pdev->dev, "vfio_register_emulated_iommu_dev(): %d\n", ret);
+		goto out_put;
+	}
+	platform_set_drvdata(pdev, m);
 	return 0;
+
+out_put:
+	vfio_put_device(&m->vdev);
+	return ret;
+}
+
+static void vkt_remove(struct platform_device *pdev)
+{
+	struct vkt_mock *m = platform_get_drvdata(pdev);
+
+	vfio_unregister_group_dev(&m->vdev);
+	vfio_put_device(&m->vdev);
 }
 
 static struct platform_driver vkt_driver = {
 	.probe = vkt_probe,
+	.remove = vkt_remove,
 	.driver = {
 		.name = VKT_DRV_NAME,
 	},
@@ -143,11 +185,10 @@ struct vkt_dev *vkt_dev_create(struct vkt_devs *devs, enum vkt_path path,
 			       const struct vkt_mock_behaviour *b,
 			       void *dev_set_id)
 {
+	struct vkt_probe_data pd = { .b = b, .dev_set_id = dev_set_id };
 	struct kunit *test = devs->ctx->test;
 	struct platform_device *pdev;
 	struct vkt_dev *dev;
-	struct vkt_mock *m;
-	long ret;
 
 	vkt_skip_unless_path(test, path);
 	KUNIT_ASSERT_LT(test, devs->nr, VKT_MAX_DEVS);
@@ -156,29 +197,17 @@ struct vkt_dev *vkt_dev_create(struct vkt_devs *devs, enum vkt_path path,
 	dev->ctx = devs->ctx;
 	dev->path = path;
 
-	pdev = platform_device_register_simple(VKT_DRV_NAME, PLATFORM_DEVID_AUTO,
-					       NULL, 0);
+	/* the driver's probe registers the vfio device, its remove unregisters */
+	pdev = platform_device_register_data(NULL, VKT_DRV_NAME,
+					     PLATFORM_DEVID_AUTO, &pd, sizeof(pd));
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(pdev),
-			       "platform_device_register_simple(): %ld",
+			       "platform_device_register_data(): %ld",
 			       PTR_ERR(pdev));
 	dev->pdev = pdev;
 	KUNIT_ASSERT_NOT_NULL_MSG(test, pdev->dev.driver,
-				  "%s did not bind to the mock driver",
+				  "%s: the mock driver's probe failed, or it did not bind (see the log)",
 				  dev_name(&pdev->dev));
-
-	m = vfio_alloc_device(vkt_mock, vdev, &pdev->dev, &vkt_mock_ops);
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(m), "vfio_alloc_device(): %ld",
-			       PTR_ERR(m));
-	vkt_mock_init(m, b);
-	dev->mock = m;
-	if (dev_set_id) {
-		ret = vfio_assign_device_set(&m->vdev, dev_set_id);
-		KUNIT_ASSERT_EQ_MSG(test, ret, 0, "vfio_assign_device_set()");
-	}
-	ret = vfio_register_emulated_iommu_dev(&m->vdev);
-	KUNIT_ASSERT_EQ_MSG(test, ret, 0,
-			    "vfio_register_emulated_iommu_dev(): %ld", ret);
-	dev->registered = true;
+	dev->mock = platform_get_drvdata(pdev);
 
 	if (path == VKT_PATH_CDEV)
 		vkt_dev_open_iommufd(dev);
@@ -325,10 +354,6 @@ static void vkt_dev_destroy(struct vkt_dev *dev)
 		vkt_fput(ctx, "closing the container", dev->container);
 	if (dev->iommufd)
 		vkt_fput(ctx, "closing the iommufd", dev->iommufd);
-	if (dev->registered)
-		vfio_unregister_group_dev(&dev->mock->vdev);
-	if (dev->mock)
-		vfio_put_device(&dev->mock->vdev);
 	if (!IS_ERR_OR_NULL(dev->pdev))
 		platform_device_unregister(dev->pdev);
 }

@@ -47,7 +47,6 @@ struct vkt_dev {
 	/* cdev: the VM each open tells of its file, while it has kvm-vfio */
 	struct vkt_vm *attached;
 	struct file *bound;		/* cdev: the file bound last */
-	bool registered;
 };
 
 /*
