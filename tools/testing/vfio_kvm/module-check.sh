@@ -138,7 +138,7 @@ VKT_KUNIT_DIR="$tree/tools/testing/kunit" \
 	"$expect_as" "$LOCKDEP" "$qemu_rc" "$demo_log" "$demo_rc" > "$out/verdict.txt" || rc=$?
 # the verdict's last line is the count a caller reads: the logs go before
 sed '$d' "$out/verdict.txt"
-echo "logs of this run: $out (guest.log, demo.log, verdict.txt)"
+echo "logs of this run: $out (guest.log, the init's lines in guest-init.log, demo.log, verdict.txt)"
 tail -n 1 "$out/verdict.txt"
 exit $rc
 }

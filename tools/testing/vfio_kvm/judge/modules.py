@@ -151,12 +151,37 @@ def vendor_unload(lines, qemu_rc):
 	return 'PASS', refused + '; the last closes destroyed the VMs cleanly'
 
 
+# What module-check.init prints once its lines go to ttyS1, which
+# vkt_boot_modules keeps in <log>-init.log.
+TTYS1 = "vkt: the init's lines follow on ttyS1"
+
+
+def init_lines(log, lines):
+	"""The init's lines: the console's, then, once the init says they
+	follow on ttyS1, that port's, where no line of the kernel's falls
+	between or inside them.  A log from before ttyS1 has them all."""
+	if TTYS1 not in lines:
+		return lines
+	return lines + read_lines(init_log(log))
+
+
+def init_log(log):
+	return re.sub(r'\.log$', '', log) + '-init.log'
+
+
 def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc,
 		demo_log=None, demo_rc=0):
 	load_kunit_parser(None)
-	lines = read_lines(log)
+	# the kernel's reports are on the console; the init's lines, its
+	# checks and the suites' results it read from debugfs, may not be
+	console = read_lines(log)
+	lines = init_lines(log, console)
 	rows = load_expected(expected)
 	checks = []
+	if TTYS1 in console:
+		kept = len(lines) - len(console)
+		checks.append(('the init\'s lines on ttyS1 are in %s' % init_log(log).split('/')[-1],
+			       kept > 0, '(%d lines)' % kept))
 	if demo_log:
 		got, detail = vendor_unload(read_lines(demo_log), demo_rc)
 		want, pattern, _ = expected_for(rows, kernel, lockdep, DEMO)
@@ -212,7 +237,7 @@ def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc,
 				'; and %d of the sample module\'s, found late' % len(late)
 				if late else '')))
 	# every report in the whole log, but the self-tests' deliberate ones
-	reports = [r for r in find_reports(lines) if not r.exempt()]
+	reports = [r for r in find_reports(console) if not r.exempt()]
 	heads = list(dict.fromkeys(re.sub(r'\[#\d+\]|[0-9a-f]{8,}', '', r.headline)[:100]
 				   for r in reports))
 	checks.append(('no WARN, BUG, oops, panic or lockdep report in the guest log',
@@ -242,7 +267,7 @@ def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc,
 		       ({124: 'QEMU stopped: the guest did not end within its time',
 			 125: 'QEMU stopped: the guest panicked and did not end'}.get(
 			       qemu_rc, 'QEMU exit status %d' % qemu_rc),
-			last_words(lines))))
+			last_words(console))))
 	for name, ok, detail in checks:
 		print('  %-4s %s %s' % ('ok' if ok else 'FAIL', name, detail))
 	passed = sum(1 for c in checks if c[1])
