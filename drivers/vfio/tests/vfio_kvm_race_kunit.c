@@ -2,10 +2,10 @@
 /*
  * KUnit cases that race the VFIO device open/close path against KVM
  * attaching and releasing the device, from kthreads, for a bounded number
- * of iterations.  Every thread must end before a deadline: one that does not
- * is reported as a deadlock and left alone, and the suite's later cases
- * skip.  The mocks poll for kvm->lock, so an ABBA makes opens fail instead
- * of wedging the kernel.
+ * of iterations (under KCSAN, and for a bounded time).  Every thread must end
+ * before a deadline: one that does not is reported as a deadlock and left
+ * alone, and the suite's later cases skip.  The mocks poll for kvm->lock,
+ * so an ABBA makes opens fail instead of wedging the kernel.
  *
  * On the group path KVM adds and releases the group; on the cdev path the
  * device file being bound, which the opener publishes for the other thread.
@@ -27,11 +27,19 @@ static unsigned int race_attaches = 1000;
 module_param(race_attaches, uint, 0644);
 MODULE_PARM_DESC(race_attaches, "kvm-vfio add/release cycles per race case");
 
+static unsigned int race_kcsan_s = 10;
+module_param(race_kcsan_s, uint, 0644);
+MODULE_PARM_DESC(race_kcsan_s,
+		 "under KCSAN, seconds a race case goes on past its counts, unless the kernel reports first (0: the counts only)");
+
 enum { VKT_OPENER = 1, VKT_ATTACHER = 2 };
 
 struct vkt_race {
 	struct vkt_dev *dev;
 	struct vkt_vm *vm;
+	struct vkt_reports *reports;	/* under KCSAN, a new one ends the race */
+	unsigned int reports_before;	/* the reports seen before the race */
+	unsigned long kcsan_end;	/* under KCSAN, the race goes on until */
 	unsigned int opens, open_errors, opens_with_kvm;
 	int first_open_error;
 	unsigned int attaches, attached;
@@ -112,12 +120,21 @@ static struct file *vkt_race_cdev_open(struct vkt_race *r, unsigned int i,
  * saw the VM: a race in which no open ever met KVM showed nothing.  The
  * race is sized by counts but ends at half the timeout all the same: a
  * thread that then misses the timeout is stuck, not slow.
+ *
+ * KCSAN sees a data race only when the other thread writes while it
+ * watches one of the few accesses it samples: a count of opens may pass
+ * without it watching the one that races.  Under KCSAN the race goes on
+ * past its counts until the kernel reports something new or race_kcsan_s
+ * passed, as kcsan_test.c's cases wait for their report or a timeout.
  */
 static bool vkt_race_opener_goes_on(struct vkt_race *r, unsigned int i)
 {
 	if (READ_ONCE(r->stop) || time_after(jiffies, r->end))
 		return false;
-	return i < race_opens || (!r->opens_with_kvm && i < 10 * race_opens);
+	if (i < race_opens || (!r->opens_with_kvm && i < 10 * race_opens))
+		return true;
+	return IS_ENABLED(CONFIG_KCSAN) && time_before(jiffies, r->kcsan_end) &&
+	       vkt_reports_seen(r->reports) == r->reports_before;
 }
 
 /* race_attaches cycles, and more until the opener is done. */
@@ -236,7 +253,7 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	const struct vkt_mock_behaviour *b = param->b;
 	struct vkt_thread *opener, *attacher;
 	bool opener_late, attacher_late;
-	unsigned long deadline;
+	unsigned long start, deadline;
 	struct vkt_env *env = test->priv;
 	struct vkt_dev *dev;
 	struct vkt_vm *vm;
@@ -260,11 +277,15 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	vkt_vm_release_kvfio(vm);
 	r->dev = dev;
 	r->vm = vm;
+	r->reports = env->reports;
+	r->reports_before = vkt_reports_seen(env->reports);
 	spin_lock_init(&r->lock);
 	init_waitqueue_head(&r->cycled);
 
-	deadline = jiffies + vkt_timeout_s * HZ;
-	r->end = jiffies + vkt_timeout_s * HZ / 2;
+	start = jiffies;
+	deadline = start + vkt_timeout_s * HZ;
+	r->end = start + vkt_timeout_s * HZ / 2;
+	r->kcsan_end = start + race_kcsan_s * HZ;
 	opener = vkt_thread_run(test, vkt_race_opener, r, "vkt-opener");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(opener));
 	attacher = vkt_thread_run(test, vkt_race_attacher, r, "vkt-attacher");
@@ -279,11 +300,11 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	attacher_late = vkt_thread_join(attacher, deadline, NULL, r->where,
 					sizeof(r->where));
 
-	kunit_info(test, "%s path: %u device opens of at least %u (%u with a VM, %u failed), %u kvm-vfio add/release cycles of at least %u (%u added the %s)",
-		   vkt_path_name(param->path), r->opens,
-		   race_opens, r->opens_with_kvm, r->open_errors, r->attaches,
-		   race_attaches, r->attached,
-		   param->path == VKT_PATH_CDEV ? "device file" : "group");
+	kunit_info(test, "%s path: %u device opens (%u with a VM, %u failed), %u kvm-vfio add/release cycles (%u added the %s), in %u ms",
+		   vkt_path_name(param->path), r->opens, r->opens_with_kvm,
+		   r->open_errors, r->attaches, r->attached,
+		   param->path == VKT_PATH_CDEV ? "device file" : "group",
+		   jiffies_to_msecs(jiffies - start));
 	if (opener_late || attacher_late) {
 		vkt_set_wedged("a race thread missed its deadline");
 		if (opener_late)

@@ -137,10 +137,11 @@ static void vkt_report_add(struct vkt_reports *reports, const char *s,
 
 	if (kind) {
 		if (reports->nr == VKT_REPORT_MAX) {
-			reports->lost = true;
+			WRITE_ONCE(reports->lost, true);
 			return;
 		}
-		report = &reports->reports[reports->nr++];
+		report = &reports->reports[reports->nr];
+		WRITE_ONCE(reports->nr, reports->nr + 1);
 		report->kind = kind;
 		strscpy(report->headline, s, sizeof(report->headline));
 		reports->text[0] = '\0';
@@ -256,6 +257,20 @@ out:
 }
 
 /**
+ * vkt_reports_seen() - how many reports the case has seen, without a lock
+ * @reports: from vkt_reports_watch()
+ *
+ * For a loop that goes on until the kernel reports something: the console
+ * probe counts a line printed while the lock is held as a lost report.
+ *
+ * Return: the reports kept, plus one if any were not.
+ */
+unsigned int vkt_reports_seen(struct vkt_reports *reports)
+{
+	return READ_ONCE(reports->nr) + READ_ONCE(reports->lost);
+}
+
+/**
  * vkt_reports_forget() - the reports seen so far no longer count
  * @reports: from vkt_reports_watch()
  *
@@ -267,7 +282,7 @@ void vkt_reports_forget(struct vkt_reports *reports)
 
 	raw_spin_lock_irqsave(&reports->lock, flags);
 	memset(reports->reports, 0, sizeof(reports->reports));
-	reports->nr = 0;
-	reports->lost = false;
+	WRITE_ONCE(reports->nr, 0);
+	WRITE_ONCE(reports->lost, false);
 	raw_spin_unlock_irqrestore(&reports->lock, flags);
 }

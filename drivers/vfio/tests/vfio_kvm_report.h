@@ -19,6 +19,7 @@ struct vkt_reports;
 struct vkt_reports *vkt_reports_watch(struct kunit *test);
 bool vkt_reports_describe(struct vkt_reports *reports, unsigned int i,
 			  char *buf, size_t size);
+unsigned int vkt_reports_seen(struct vkt_reports *reports);
 void vkt_reports_forget(struct vkt_reports *reports);
 void vkt_reports_feed(struct vkt_reports *reports, const char *text);
 

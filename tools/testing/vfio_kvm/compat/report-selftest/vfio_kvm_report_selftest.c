@@ -19,6 +19,7 @@
 #define vkt_reports_describe	vkt_selftest_reports_describe
 #define vkt_reports_forget	vkt_selftest_reports_forget
 #define vkt_reports_feed	vkt_selftest_reports_feed
+#define vkt_reports_seen	vkt_selftest_reports_seen
 #include "vfio_kvm_report.c"
 
 #include <linux/debug_locks.h>
