@@ -24,7 +24,7 @@ describe() {
 	6.1-lockdep-n) echo "6.1 without lockdep (make matrix)" ;;
 	7.3-modules-lockdep-y) echo "7.3 as modules (make matrix: module-check; make quick)" ;;
 	6.12-modules-lockdep-y) echo "6.12 as modules (make test-fixes)" ;;
-	7.3-kcsan-lockdep-y) echo "7.3 with KCSAN (make matrix)" ;;
+	7.3-kcsan-lockdep-y) echo "7.3 with KCSAN (gate: kcsan-7.3 and its mutant)" ;;
 	7.3-debian-lockdep-y) echo "Debian's own 7.3 config, debug flavour (make matrix)" ;;
 	*) echo "$1" ;;
 	esac
