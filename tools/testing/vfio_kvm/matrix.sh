@@ -33,9 +33,16 @@ MATRIX=$(echo ${MATRIX:-})
 MATRIX_KERNELS=$(echo ${MATRIX_KERNELS:-})
 MATRIX_SETS=$(echo ${MATRIX_SETS:-gate full})
 export CACHE
-out="$CACHE/results/matrix"
+# each run's records and logs in a folder of its own, the newest 20 kept:
+# a mutant is judged against its base line's record of the same run, which
+# another run at the same time must not replace
+runs="$CACHE/results/matrix"
+out="$runs/$(date -u +%Y%m%dT%H%M%SZ)-$$"
 history="$CACHE/results/history"
 mkdir -p "$out" "$history"
+ln -sfn "$(basename "$out")" "$runs/last"
+find "$runs" -mindepth 1 -maxdepth 1 -type d -name '20*' | sort | head -n -20 |
+	xargs -r rm -rf
 met=0
 missed=0
 table=()
@@ -196,7 +203,7 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 done < "$here/matrix.txt"
 
 echo
-echo "=== matrix ($(($(date +%s) - t0)) s)"
+echo "=== matrix ($(($(date +%s) - t0)) s; records and logs: $out)"
 printf '%-32s %-6s %-9s %6s  %s\n' "kernel or mutant" linux outcome time "cases / killing case"
 printf '%s\n' "${table[@]}"
 echo "$met passed, $missed failed"
