@@ -1,23 +1,170 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * How the vfio <-> kvm suites call into VFIO and KVM: every call that can
- * wait for a VFIO or KVM lock has a deadline, ioctl arguments live in user
- * memory of the case's mm, and an fd an ioctl takes is installed for that
- * ioctl only, in the files table KUnit's kthreads share.
+ * How the vfio <-> kvm suites call into VFIO and KVM.
+ *
+ * A case on a kernel whose VFIO and KVM deadlock must fail, not hang the
+ * run: kthread_stop() on a thread stuck in mutex_lock() never returns, and
+ * neither does KUnit when a case times out (it stops the case's thread the
+ * same way).  So every call that can wait for a VFIO or KVM lock runs in a
+ * kthread the case waits for with a deadline; a thread that misses it is
+ * abandoned, never stopped, and the suite is wedged: later cases skip.
+ * Ioctl arguments live in user memory of the case's mm, and an fd an ioctl
+ * takes is installed for that ioctl only, in the files table KUnit's
+ * kthreads share.
  */
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/mount.h>
-#include <linux/security.h>
+#include <linux/refcount.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/task.h>
+#include <linux/security.h>
 #include <linux/slab.h>
+#include <linux/stacktrace.h>
+#include <kunit/resource.h>
 
-#include "vfio_kvm_call.h"
-#include "vfio_kvm_thread.h"
+#include "vfio_kvm_env.h"
 
-/* ---- the suite is wedged once a thread missed its deadline --------------- */
+/*
+ * Under QEMU's TCG every case takes a few seconds at most, the suites about
+ * a minute.
+ */
+unsigned int vkt_timeout_s = 60;
+module_param_named(timeout, vkt_timeout_s, uint, 0644);
+MODULE_PARM_DESC(timeout,
+		 "Seconds any wait of the suites gets (a call into VFIO or KVM, a race thread, a case's teardown) before the case fails and later cases skip");
+
+/*
+ * A thread's handle is freed by the last of the thread, the case's join
+ * and the case's end to let go of it.  The thread holds a reference to
+ * this module until its work returned; whatever else it uses must outlive
+ * it: leak it rather than free it.
+ */
+struct vkt_thread {
+	refcount_t ref;
+	struct completion done;
+	int (*fn)(void *data);
+	void *data;
+	int result;
+	bool joined;
+	struct task_struct *task;
+};
+
+static void vkt_thread_put(struct vkt_thread *thread)
+{
+	if (!refcount_dec_and_test(&thread->ref))
+		return;
+	if (thread->task)
+		put_task_struct(thread->task);
+	kfree(thread);
+}
+
+static int vkt_thread_main(void *arg)
+{
+	struct vkt_thread *thread = arg;
+
+	thread->result = thread->fn(thread->data);
+	complete(&thread->done);
+	vkt_thread_put(thread);
+	module_put_and_kthread_exit(0);
+}
+
+/* The case ended: a handle it never joined is let go of here. */
+static void vkt_thread_case_end(void *arg)
+{
+	struct vkt_thread *thread = arg;
+
+	if (!thread->joined)
+		vkt_thread_put(thread);
+	vkt_thread_put(thread);
+}
+
+/*
+ * Start @fn(@data) in a thread; @test NULL where the case is ending already
+ * (its teardown), which must join it.
+ */
+struct vkt_thread *vkt_thread_run(struct kunit *test, int (*fn)(void *data),
+				  void *data, const char *name)
+{
+	struct vkt_thread *thread;
+	struct task_struct *task;
+	int ret;
+
+	thread = kzalloc_obj(*thread, GFP_KERNEL);
+	if (!thread)
+		return ERR_PTR(-ENOMEM);
+	refcount_set(&thread->ref, test ? 3 : 2);
+	init_completion(&thread->done);
+	thread->fn = fn;
+	thread->data = data;
+	if (test) {
+		ret = kunit_add_action(test, vkt_thread_case_end, thread);
+		if (ret) {
+			kfree(thread);
+			return ERR_PTR(ret);
+		}
+	}
+
+	__module_get(THIS_MODULE);
+	task = kthread_create(vkt_thread_main, thread, "%s", name);
+	if (IS_ERR(task)) {
+		module_put(THIS_MODULE);
+		/* the thread's reference and the join's: neither will come */
+		thread->joined = true;
+		vkt_thread_put(thread);
+		vkt_thread_put(thread);
+		return ERR_CAST(task);
+	}
+	thread->task = get_task_struct(task);
+	wake_up_process(task);
+	return thread;
+}
+
+/* Where @task sleeps, innermost call first: "__mutex_lock+0x1a0/0x9e0 < ...". */
+static void vkt_thread_where(struct task_struct *task, char *where,
+			     size_t size)
+{
+#ifdef CONFIG_STACKTRACE
+	unsigned long entries[16];
+	unsigned int i, nr;
+	size_t n = 0;
+
+	nr = stack_trace_save_tsk(task, entries, ARRAY_SIZE(entries), 0);
+	if (!nr) {
+		strscpy(where, "(no stack trace)", size);
+		return;
+	}
+	for (i = 0; i < nr && n < size; i++)
+		n += scnprintf(where + n, size - n, "%s%pS", i ? " < " : "",
+			       (void *)entries[i]);
+#else
+	strscpy(where, "(no stack trace: CONFIG_STACKTRACE is off)", size);
+#endif
+}
+
+/*
+ * Wait for @thread until @deadline (jiffies): 0 and its result, or
+ * -ETIMEDOUT and where it sleeps.  The handle is not to be used after.
+ */
+int vkt_thread_join(struct vkt_thread *thread, unsigned long deadline,
+		    int *result, char *where, size_t size)
+{
+	long left = (long)(deadline - jiffies);
+	int ret = 0;
+
+	if (!wait_for_completion_timeout(&thread->done, max(left, 1L))) {
+		ret = -ETIMEDOUT;
+		if (where)
+			vkt_thread_where(thread->task, where, size);
+	} else if (result) {
+		*result = thread->result;
+	}
+	thread->joined = true;
+	vkt_thread_put(thread);
+	return ret;
+}
 
 static atomic_t vkt_wedge = ATOMIC_INIT(0);
 static char vkt_wedge_why[160];
@@ -48,24 +195,6 @@ void vkt_skip_if_wedged(struct kunit *test)
 			   vkt_wedge_why);
 }
 
-/* ---- every call of a case into VFIO or KVM has a deadline ----------------- */
-
-/*
- * A case on a kernel that deadlocks must fail, not hang: KUnit cannot stop
- * a case blocked in mutex_lock(), and then never ends.  So the calls that
- * can wait for a VFIO or KVM lock run in a kthread that acts for the case
- * (its mm for ioctl arguments; the fds an ioctl takes are in the files
- * table all kthreads share), and the case waits vkt_timeout_s for it.  The
- * threads a case starts itself (the race, the release side of the
- * interleaving, the teardown) call directly: whoever waits for them has
- * the same deadline.  Under QEMU's TCG every case of the suites takes a
- * few seconds at most, all of them about a minute.
- */
-unsigned int vkt_timeout_s = 60;
-module_param_named(timeout, vkt_timeout_s, uint, 0644);
-MODULE_PARM_DESC(timeout,
-		 "Seconds any wait of the suites gets (a call into VFIO or KVM, a race thread, a case's teardown) before the case fails and later cases skip");
-
 static int vkt_call_main(void *data)
 {
 	struct vkt_call *call = data;
@@ -77,6 +206,12 @@ static int vkt_call_main(void *data)
 	return 0;
 }
 
+/*
+ * @c->fn(@c), the case failing if it does not return in time; @what names
+ * it.  The threads a case starts itself (the race, the release side of the
+ * interleaving, the teardown) call directly: whoever waits for them has
+ * the same deadline.
+ */
 long vkt_call(struct vkt_ctx *ctx, const char *what, const struct vkt_call *c)
 {
 	struct vkt_thread *thread;
@@ -114,10 +249,9 @@ long vkt_call(struct vkt_ctx *ctx, const char *what, const struct vkt_call *c)
 }
 
 /*
- * An ioctl on a file the case holds, as the ioctl() syscall makes it: the
- * LSM hook, then the file's handler (vfs_ioctl() is not exported).  None
- * of the suites' commands is one of the generic ones do_vfs_ioctl()
- * handles itself.
+ * An ioctl as the ioctl() syscall makes it: the LSM hook, then the file's
+ * handler (vfs_ioctl() is not exported).  None of the suites' commands is
+ * one of the generic ones do_vfs_ioctl() handles itself.
  */
 long vkt_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
@@ -148,10 +282,10 @@ long vkt_ioctl(struct vkt_ctx *ctx, const char *what, struct file *file,
 }
 
 /*
- * The last fput of @file, now, and the fput()s its release deferred.  The
- * cases run in kthreads, where a final fput() -- the case's own, KVM's of a
- * group file, VFIO's of a VM file on 7.4 -- is deferred to the
- * delayed_fput worker, and a case judges what that fput() does.
+ * The last fput of @file (NULL: none), now, and the fput()s its release
+ * deferred.  The cases run in kthreads, where a final fput() -- the case's
+ * own, KVM's of a group file, VFIO's of a VM file on 7.4 -- is deferred to
+ * the delayed_fput worker, and a case judges what that fput() does.
  * flush_delayed_fput() is the one way to wait for it; fs/file_table.c
  * asks that no thread umount work may need call it, and these threads
  * hold no mount but their case's private devtmpfs, released after the
@@ -172,17 +306,7 @@ void vkt_fput(struct vkt_ctx *ctx, const char *what, struct file *file)
 	vkt_call(ctx, what, &call);
 }
 
-static long vkt_call_open(struct vkt_call *call)
-{
-	struct vkt_ctx *ctx = call->data;
-
-	return (long)file_open_root_mnt(ctx->devtmpfs, (const char *)call->arg,
-					O_RDWR, 0);
-}
-
-/* ---- files, fds and user memory ----------------------------------------- */
-
-/* Give @file an fd number, keeping our own reference. */
+/* An fd for @file, for an ioctl that takes one; close_fd() it after. */
 int vkt_install(struct file *file)
 {
 	int fd = get_unused_fd_flags(O_CLOEXEC);
@@ -192,7 +316,7 @@ int vkt_install(struct file *file)
 	return fd;
 }
 
-/* Turn an fd a kernel ioctl installed into a file only we hold. */
+/* The file of an fd a kernel ioctl installed, the fd closed. */
 struct file *vkt_take_fd(int fd)
 {
 	struct file *file;
@@ -204,7 +328,15 @@ struct file *vkt_take_fd(int fd)
 	return file ?: ERR_PTR(-EBADF);
 }
 
-/* Open /dev/@path: opening a group takes its group_lock. */
+static long vkt_call_open(struct vkt_call *call)
+{
+	struct vkt_ctx *ctx = call->data;
+
+	return (long)file_open_root_mnt(ctx->devtmpfs, (const char *)call->arg,
+					O_RDWR, 0);
+}
+
+/* A node of the case's private devtmpfs: opening a group takes its lock. */
 struct file *vkt_open_node(struct vkt_ctx *ctx, const char *path)
 {
 	struct vkt_call call = {
@@ -213,11 +345,6 @@ struct file *vkt_open_node(struct vkt_ctx *ctx, const char *path)
 
 	return (struct file *)vkt_call(ctx, "opening a node of the private /dev",
 				       &call);
-}
-
-void vkt_close_node(struct vkt_ctx *ctx, struct file *file)
-{
-	vkt_fput(ctx, "the last close of a /dev node", file);
 }
 
 /* Each thread that issues ioctls has its own slice of the user page. */
@@ -232,6 +359,7 @@ void __user *vkt_uarg(struct vkt_ctx *ctx)
 	return NULL;	/* the ioctl then fails with -EFAULT */
 }
 
+/* A thread of the case's own that issues ioctls enters the case's mm. */
 int vkt_ctx_enter(struct vkt_ctx *ctx, int actor)
 {
 	if (actor <= 0 || actor >= VKT_MAX_ACTORS || !mmget_not_zero(ctx->mm))

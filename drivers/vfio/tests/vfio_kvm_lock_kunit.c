@@ -10,33 +10,17 @@
  */
 #include <linux/debug_locks.h>
 #include <linux/jiffies.h>
-#include <linux/panic.h>
-#include "vfio_kvm_report.h"
-#include "vfio_kvm_thread.h"
 
 #include "vfio_kvm_env.h"
 
 VKT_PATH_PARAMS();
 
-/* The mocks that take kvm->lock: lock_kvm, get_then_lock_kvm. */
 static const struct vkt_param vkt_kvm_lockers[] = {
 	VKT_MOCK(GROUP, lock_kvm), VKT_MOCK(GROUP, get_then_lock_kvm),
 	VKT_MOCK(CDEV, lock_kvm), VKT_MOCK(CDEV, get_then_lock_kvm),
 };
 
 KUNIT_ARRAY_PARAM(vkt_lockers, vkt_kvm_lockers, vkt_param_desc);
-
-/* The kernel's taint flags, bit by bit: the mask itself is not exported. */
-static unsigned long vkt_taint_mask(void)
-{
-	unsigned long mask = 0;
-	unsigned int flag;
-
-	for (flag = 0; flag < TAINT_FLAGS_COUNT; flag++)
-		if (test_taint(flag))
-			mask |= BIT(flag);
-	return mask;
-}
 
 /*
  * Open with a VM attached, release the kvm-vfio device while the device is
@@ -67,8 +51,7 @@ static void vkt_lock_order(struct kunit *test,
 			   "lockdep is off (CONFIG_PROVE_LOCKING=n): nothing observes the lock order");
 	if (!debug_locks)
 		kunit_skip(test,
-			   "lockdep no longer observes in this boot (debug_locks=0, taint mask 0x%lx): a lockdep report, a taint that makes lock debugging unreliable, or lockdep out of its tables switched it off",
-			   vkt_taint_mask());
+			   "lockdep no longer observes in this boot (debug_locks=0): a lockdep report, a taint that makes lock debugging unreliable, or lockdep out of its tables switched it off");
 
 	dev = vkt_dev_create(&env->devs, path, b, NULL);
 	dev->mock->lock_mode = VKT_LOCK_BLOCK;
@@ -97,14 +80,14 @@ static void vkt_lock_order(struct kunit *test,
 	VKT_EXPECT_MOCK_OK(test, dev->mock);
 
 	snprintf(what, sizeof(what),
-		 "the %s mock (%s), opened through the %s path, took &kvm->lock under VFIO's locks and kvm_vfio_release() called vfio_file_set_kvm() under &kvm->lock: expected no cycle with a VFIO lock (&group->group_lock, &dev_set->lock) and &kvm->lock",
-		 b->name, b->models, vkt_path_name(path));
+		 "the %s mock, opened through the %s path, took &kvm->lock under VFIO's locks and kvm_vfio_release() called vfio_file_set_kvm() under &kvm->lock: expected no cycle with a VFIO lock (&group->group_lock, &dev_set->lock) and &kvm->lock",
+		 b->name, vkt_path_name(path));
 	if (vkt_reports_describe(reports, 0, NULL, 0))
 		VKT_EXPECT_NO_REPORT(test, reports, what);
 	else
 		KUNIT_EXPECT_TRUE_MSG(test, debug_locks,
-				      "lockdep turned itself off (debug_locks=0, taint mask 0x%lx) with no report in the log: %s",
-				      vkt_taint_mask(), what);
+				      "lockdep turned itself off (debug_locks=0) with no report in the log: %s",
+				      what);
 	/* said once, not again by the case's watch */
 	vkt_reports_forget(reports);
 }
@@ -192,7 +175,6 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 	init_completion(&w->gate->go);
 	w->gate->wait_ms = VKT_GATE_MS;
 	dev->mock->gate = w->gate;
-	dev->mock->lock_mode = VKT_LOCK_POLL;
 
 	thread = vkt_thread_run(test, vkt_release_fn, w, "vkt-release");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(thread));

@@ -3,11 +3,10 @@
  * Mock vfio drivers for the vfio <-> kvm KUnit suites.
  *
  * The s390 drivers that hit the group_lock <-> kvm->lock deadlock take
- * kvm->lock from open_device: vfio_ap (vfio_ap_mdev_set_kvm(): its own
- * guests_lock, then kvm->lock) and vfio-pci zdev (kvm_s390_pci_register_kvm():
- * its own lock, kvm_get_kvm(), then kvm->lock).  No x86 driver does, so the
- * suites bring mocks that do, plus mocks that use KVM in the other ways
- * drivers do.
+ * kvm->lock from open_device: vfio_ap (its guests_lock, then kvm->lock) and
+ * vfio-pci zdev (its kzdev_lock, kvm_get_kvm(), then kvm->lock).  No x86
+ * driver does, so the suites bring mocks that do, one that uses the VM
+ * without kvm->lock as kvmgt does, and one whose open_device fails.
  */
 #include <linux/delay.h>
 #include <linux/jiffies.h>
@@ -16,12 +15,7 @@
 
 #include "vfio_kvm_mock.h"
 
-/*
- * How long a mock that polls for kvm->lock waits, while the lock's holder
- * makes no progress, before it gives up and fails open_device: far longer
- * than any holder of kvm->lock needs on a working kernel, even a slow
- * emulated one under load.
- */
+/* Far longer than any holder of kvm->lock needs on a working kernel. */
 static unsigned int kvm_lock_poll_ms = 5000;
 module_param(kvm_lock_poll_ms, uint, 0644);
 MODULE_PARM_DESC(kvm_lock_poll_ms,
@@ -29,24 +23,20 @@ MODULE_PARM_DESC(kvm_lock_poll_ms,
 
 const struct vkt_mock_behaviour vkt_mock_lock_kvm = {
 	.name = "lock_kvm",
-	.models = "vfio_ap: guests_lock, then kvm->lock",
 	.flags = VKT_MOCK_OWN_LOCK | VKT_MOCK_LOCK_KVM,
 };
 
 const struct vkt_mock_behaviour vkt_mock_get_then_lock_kvm = {
 	.name = "get_then_lock_kvm",
-	.models = "vfio-pci zdev: kzdev_lock, kvm_get_kvm(), then kvm->lock",
 	.flags = VKT_MOCK_OWN_LOCK | VKT_MOCK_HOLD_KVM | VKT_MOCK_LOCK_KVM,
 };
 
 const struct vkt_mock_behaviour vkt_mock_use_kvm_unlocked = {
 	.name = "use_kvm_unlocked",
-	.models = "kvmgt: uses the VM without kvm->lock (KVM's page tracking holds it)",
 };
 
 const struct vkt_mock_behaviour vkt_mock_fail_open = {
 	.name = "fail_open",
-	.models = "a driver whose open_device fails",
 	.open_error = -EIO,
 };
 
@@ -55,7 +45,7 @@ void vkt_mock_init(struct vkt_mock *mock, const struct vkt_mock_behaviour *b)
 	mock->b = b;
 	/* lockdep names the class after this: "&mock->driver_lock" */
 	mutex_init(&mock->driver_lock);
-	mock->lock_mode = VKT_LOCK_BLOCK;
+	mock->lock_mode = VKT_LOCK_POLL;
 	mock->poll_ms = kvm_lock_poll_ms;
 	atomic_set(&mock->violations, 0);
 	atomic_set(&mock->lock_timeouts, 0);
@@ -74,18 +64,12 @@ static __printf(2, 3) void vkt_mock_violation(struct vkt_mock *m,
 	va_end(args);
 }
 
-static unsigned int vkt_mock_holder_progress(struct vkt_mock *m)
-{
-	return m->holder_progress ? READ_ONCE(*m->holder_progress) : 0;
-}
-
 /*
- * Take kvm->lock the way the case asked.  A mock that polls gives up when
- * the lock stayed held for poll_ms while the case's count of the holder's
- * progress, if it keeps one, did not move: a side that takes kvm->lock
- * again and again (the race's kvm-vfio thread) can keep a poller out for
- * longer without any deadlock.  When it gives up, open_device fails: on a
- * kernel with the ABBA the holder waits for a lock VFIO holds around this
+ * Take kvm->lock the way the case asked.  A poller gives up when the lock
+ * stayed held for poll_ms while the holder's progress count, if the case
+ * keeps one, did not move: the race's kvm-vfio thread takes kvm->lock again
+ * and again without any deadlock.  Then open_device fails: on a kernel
+ * with the ABBA the holder waits for a lock VFIO holds around this
  * callback, and blocking would hang both sides.
  */
 static bool vkt_mock_take_kvm_lock(struct vkt_mock *m, struct kvm *kvm,
@@ -101,13 +85,13 @@ static bool vkt_mock_take_kvm_lock(struct vkt_mock *m, struct kvm *kvm,
 	}
 
 	deadline = jiffies + msecs_to_jiffies(m->poll_ms);
-	progress = vkt_mock_holder_progress(m);
+	progress = m->holder_progress ? READ_ONCE(*m->holder_progress) : 0;
 	atomic_inc(&m->kvm_lock_waiting);
 	for (;;) {
 		locked = mutex_trylock(&kvm->lock);
 		if (locked)
 			break;
-		now = vkt_mock_holder_progress(m);
+		now = m->holder_progress ? READ_ONCE(*m->holder_progress) : 0;
 		if (now != progress) {
 			progress = now;
 			deadline = jiffies + msecs_to_jiffies(m->poll_ms);

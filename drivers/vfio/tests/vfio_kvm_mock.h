@@ -2,13 +2,11 @@
 /*
  * Mock vfio drivers for the vfio <-> kvm KUnit suites.
  *
- * Each mock behaves in open_device/close_device like a real driver that uses
- * the KVM pointer VFIO hands it, records what it was handed, and checks the
- * driver contract VFIO owes it: from open_device to close_device,
- * device->kvm is one pointer, a VM when the case attached one and none
- * when it attached none (that it is backed by a reference is for the cases
- * to see: the VM outlives everything else that holds it).  The cases read
- * what VFIO hands drivers only from these records.
+ * Each mock uses the VM VFIO hands it in open_device/close_device as a real
+ * driver does, records what it was handed, and checks the contract VFIO
+ * owes it: from open_device to close_device, device->kvm is one pointer, a
+ * VM when the case attached one and none when it attached none.  The cases
+ * read what VFIO hands drivers only from these records.
  */
 #ifndef _VFIO_KVM_MOCK_H
 #define _VFIO_KVM_MOCK_H
@@ -24,7 +22,6 @@
 
 struct vkt_mock_behaviour {
 	const char *name;
-	const char *models;	/* the real driver this mock behaves like */
 	unsigned int flags;
 	int open_error;		/* open_device fails with this */
 };
@@ -36,10 +33,10 @@ extern const struct vkt_mock_behaviour vkt_mock_fail_open;
 
 /* How a mock takes kvm->lock. */
 enum vkt_lock_mode {
-	/* mutex_lock(): lockdep records the dependency; an ABBA can hang */
-	VKT_LOCK_BLOCK,
 	/* bounded mutex_trylock() polling: invisible to lockdep, never hangs */
 	VKT_LOCK_POLL,
+	/* mutex_lock(): lockdep records the dependency; an ABBA can hang */
+	VKT_LOCK_BLOCK,
 };
 
 /* What the case attached to the device's group or file before an open. */
@@ -49,10 +46,7 @@ enum vkt_expect_vm {
 	VKT_VM_NONE,		/* open_device must be handed none */
 };
 
-/*
- * Holds a mock inside open_device, after its own lock and before kvm->lock,
- * until the case lets it go on, for at most @wait_ms.
- */
+/* Holds a mock in open_device, before kvm->lock, for at most @wait_ms. */
 struct vkt_gate {
 	struct completion in_open;
 	struct completion go;
@@ -95,9 +89,8 @@ static inline struct vkt_mock *to_vkt_mock(struct vfio_device *vdev)
 }
 
 /*
- * The VM VFIO hands the driver in device->kvm, valid from open_device to
- * close_device: the one place the suites read it, from the mock's
- * callbacks.
+ * The VM VFIO hands the driver, from open_device to close_device: the one
+ * place the suites read device->kvm.
  */
 static inline struct kvm *vkt_mock_kvm(struct vfio_device *vdev)
 {
@@ -105,8 +98,8 @@ static inline struct kvm *vkt_mock_kvm(struct vfio_device *vdev)
 }
 
 /*
- * A reference of the driver's own to the VM VFIO handed it, as vfio-pci's
- * zdev code takes one, and its put: the one place the suites hold a VM.
+ * A reference of the driver's own to that VM, as vfio-pci's zdev takes
+ * one: the one place the suites hold a VM.
  */
 static inline void *vkt_mock_hold_kvm(struct vfio_device *vdev)
 {
@@ -126,15 +119,9 @@ extern const struct vfio_device_ops vkt_mock_ops;
 void vkt_mock_init(struct vkt_mock *m, const struct vkt_mock_behaviour *b);
 void vkt_mock_forget_vm(struct vkt_mock *m);
 
-/**
- * VKT_EXPECT_MOCK_OK() - expect that a mock saw nothing wrong
- * @test: the case
- * @m: the mock
- *
- * VFIO kept its contract with the driver (device->kvm a VM at open_device
- * when one was attached, none when none was, the same at close_device),
- * and the mock took kvm->lock each time it polled for it.  The first of
- * each is named.
+/*
+ * VFIO kept its contract with the mock, and the mock took kvm->lock each
+ * time it polled for it; the first breach of each is named.
  */
 #define VKT_EXPECT_MOCK_OK(test, m)					\
 	do {								\

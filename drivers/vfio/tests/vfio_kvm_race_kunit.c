@@ -15,7 +15,6 @@
 #include <linux/jiffies.h>
 #include <linux/moduleparam.h>
 #include <linux/spinlock.h>
-#include "vfio_kvm_thread.h"
 
 #include "vfio_kvm_env.h"
 
@@ -259,7 +258,6 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	struct vkt_vm *vm;
 	struct vkt_race *r;
 
-	vkt_skip_unless_path(test, param->path);
 	dev = vkt_dev_create(&env->devs, param->path, b, NULL);
 	vm = vkt_vm_create(&env->vms);
 
@@ -272,7 +270,6 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	 * thread takes kvm->lock for each device it creates and releases:
 	 * while it goes on doing so, a mock kept waiting is not deadlocked.
 	 */
-	dev->mock->lock_mode = VKT_LOCK_POLL;
 	dev->mock->holder_progress = &r->attaches;
 	vkt_vm_release_kvfio(vm);
 	r->dev = dev;

@@ -19,31 +19,16 @@
  * The mock used here is the one that hit the deadlock (its own lock, then
  * kvm->lock), polling for kvm->lock so that lockdep stays out of it.
  */
-#include <linux/iommu.h>
-#include <linux/module.h>
-#include <linux/platform_device.h>
-
 #include "vfio_kvm_env.h"
 
 VKT_PATH_PARAMS();
-
-/* A device of @mock, opened through @path. */
-static struct vkt_dev *vkt_ref_dev_on(struct vkt_env *env, enum vkt_path path,
-				      const struct vkt_mock_behaviour *mock,
-				      void *dev_set_id)
-{
-	struct vkt_dev *dev = vkt_dev_create(&env->devs, path, mock, dev_set_id);
-
-	dev->mock->lock_mode = VKT_LOCK_POLL;
-	return dev;
-}
 
 /* A device of the lock_kvm mock, opened through the case's path. */
 static struct vkt_dev *vkt_ref_dev(struct vkt_env *env, void *dev_set_id)
 {
 	enum vkt_path path = *(const enum vkt_path *)env->ctx.test->param_value;
 
-	return vkt_ref_dev_on(env, path, &vkt_mock_lock_kvm, dev_set_id);
+	return vkt_dev_create(&env->devs, path, &vkt_mock_lock_kvm, dev_set_id);
 }
 
 /* A VM whose destruction the case can see. */
@@ -58,15 +43,19 @@ static struct vkt_vm *vkt_ref_vm(struct vkt_env *env)
 }
 
 /*
- * Open the device, @expect a VM at its open_device or none; the mock
- * checks it.
+ * Open @dev, @expect a VM at its open_device or none (the mock checks it):
+ * through its group, or by binding @file, a device file KVM may have been
+ * told of (NULL: a new one).
  */
 static struct file *vkt_ref_open(struct kunit *test, struct vkt_dev *dev,
-				 enum vkt_expect_vm expect)
+				 struct file *file, enum vkt_expect_vm expect)
 {
-	struct file *file;
-
 	dev->mock->expect_vm = expect;
+	if (dev->path == VKT_PATH_CDEV && file) {
+		KUNIT_ASSERT_EQ_MSG(test, vkt_dev_cdev_bind(dev, file), 0,
+				    "binding the device file KVM was told of");
+		return file;
+	}
 	file = vkt_dev_open(dev);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file),
 			       "opening the device through its %s: %ld",
@@ -85,7 +74,7 @@ static struct file *vkt_ref_open_with_vm(struct kunit *test,
 	struct file *file;
 
 	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
-	file = vkt_ref_open(test, dev, VKT_VM_ATTACHED);
+	file = vkt_ref_open(test, dev, NULL, VKT_VM_ATTACHED);
 	vm->kvm = dev->mock->open_kvm;
 	KUNIT_ASSERT_NOT_NULL_MSG(test, vm->kvm,
 				  "device->kvm at the first open with a VM attached: VFIO handed the driver no VM");
@@ -130,7 +119,6 @@ static void vkt_ref_expect_destroyed(struct kunit *test, struct vkt_vm *vm,
 
 /* What KVM does with the group or device file while the device is open. */
 enum vkt_ref_event {
-	VKT_REF_NOTHING,
 	VKT_REF_RELEASE,	/* the kvm-vfio device is released */
 	VKT_REF_FILE_DEL,	/* KVM_DEV_VFIO_FILE_DEL */
 	VKT_REF_MOVE,		/* FILE_DEL, then FILE_ADD to a second VM */
@@ -142,14 +130,12 @@ struct vkt_ref_param {
 };
 
 static const char *const vkt_ref_event_names[] = {
-	[VKT_REF_NOTHING] = "nothing",
 	[VKT_REF_RELEASE] = "release",
 	[VKT_REF_FILE_DEL] = "file_del",
 	[VKT_REF_MOVE] = "move",
 };
 
 static const struct vkt_ref_param vkt_ref_params[] = {
-	{ VKT_PATH_GROUP, VKT_REF_NOTHING }, { VKT_PATH_CDEV, VKT_REF_NOTHING },
 	{ VKT_PATH_GROUP, VKT_REF_RELEASE }, { VKT_PATH_CDEV, VKT_REF_RELEASE },
 	{ VKT_PATH_GROUP, VKT_REF_FILE_DEL }, { VKT_PATH_CDEV, VKT_REF_FILE_DEL },
 	{ VKT_PATH_GROUP, VKT_REF_MOVE }, { VKT_PATH_CDEV, VKT_REF_MOVE },
@@ -174,8 +160,8 @@ static void vfio_kvm_ref_open_keeps_vm(struct kunit *test)
 {
 	const struct vkt_ref_param *p = test->param_value;
 	struct vkt_env *env = test->priv;
-	struct vkt_dev *dev = vkt_ref_dev_on(env, p->path, &vkt_mock_lock_kvm,
-					     NULL);
+	struct vkt_dev *dev = vkt_dev_create(&env->devs, p->path,
+					     &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env), *vm2 = NULL;
 	const char *event = vkt_ref_event_names[p->event];
 	struct file *file, *second;
@@ -189,7 +175,7 @@ static void vfio_kvm_ref_open_keeps_vm(struct kunit *test)
 	 * whose open took the reference, is closed, the second kept open.
 	 */
 	if (dev->path == VKT_PATH_GROUP) {
-		second = vkt_ref_open(test, dev, VKT_VM_UNKNOWN);
+		second = vkt_ref_open(test, dev, NULL, VKT_VM_UNKNOWN);
 		KUNIT_EXPECT_EQ_MSG(test, dev->mock->opens, 1U,
 				    "open_device calls for two opens of the device, the first still open");
 		vkt_dev_close(dev, file);
@@ -210,7 +196,8 @@ static void vfio_kvm_ref_open_keeps_vm(struct kunit *test)
 	vkt_dev_close(dev, file);
 	vkt_ref_expect_destroyed(test, vm, "at the device's last close");
 
-	file = vkt_ref_open(test, dev, vm2 ? VKT_VM_ATTACHED : VKT_VM_NONE);
+	file = vkt_ref_open(test, dev, NULL,
+			    vm2 ? VKT_VM_ATTACHED : VKT_VM_NONE);
 	if (vm2)
 		KUNIT_EXPECT_PTR_NE_MSG(test, dev->mock->open_kvm, first,
 					"device->kvm at the next first open, with the group on the second VM: still the first VM");
@@ -259,32 +246,6 @@ static struct file *vkt_ref_file(struct kunit *test, struct vkt_dev *dev)
 	return file;
 }
 
-/* A device of the lock_kvm mock on @path, and the file KVM is told of. */
-static struct vkt_dev *vkt_pair_dev(struct vkt_env *env, enum vkt_path path,
-				    struct file **file)
-{
-	struct vkt_dev *dev = vkt_ref_dev_on(env, path, &vkt_mock_lock_kvm, NULL);
-
-	*file = vkt_ref_file(env->ctx.test, dev);
-	return dev;
-}
-
-/*
- * The first open of @dev through @file, as KVM was told of it, @expect a
- * VM or none: the device fd the group gives, or @file bound.  Returns the
- * file to close.
- */
-static struct file *vkt_pair_open(struct kunit *test, struct vkt_dev *dev,
-				  struct file *file, enum vkt_expect_vm expect)
-{
-	if (dev->path == VKT_PATH_GROUP)
-		return vkt_ref_open(test, dev, expect);
-	dev->mock->expect_vm = expect;
-	KUNIT_ASSERT_EQ_MSG(test, vkt_dev_cdev_bind(dev, file), 0,
-			    "binding the device file KVM was told of");
-	return file;
-}
-
 /*
  * A first open gets no VM through a group or device file no VM has: never
  * told of it, deleted from its VM (KVM_DEV_VFIO_FILE_DEL), or released
@@ -298,15 +259,15 @@ static void vfio_kvm_ref_no_vm(struct kunit *test)
 	struct file *file;
 
 	file = vkt_ref_file(test, dev);
-	vkt_dev_close(dev, vkt_pair_open(test, dev, file, VKT_VM_NONE));
+	vkt_dev_close(dev, vkt_ref_open(test, dev, file, VKT_VM_NONE));
 	file = vkt_ref_file(test, dev);
 	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, file), 0);
 	KUNIT_ASSERT_EQ(test, vkt_vm_del_file(vm, file), 0);
-	vkt_dev_close(dev, vkt_pair_open(test, dev, file, VKT_VM_NONE));
+	vkt_dev_close(dev, vkt_ref_open(test, dev, file, VKT_VM_NONE));
 	file = vkt_ref_file(test, dev);
 	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, file), 0);
 	vkt_vm_release_kvfio(vm);
-	vkt_dev_close(dev, vkt_pair_open(test, dev, file, VKT_VM_NONE));
+	vkt_dev_close(dev, vkt_ref_open(test, dev, file, VKT_VM_NONE));
 	VKT_EXPECT_MOCK_OK(test, dev->mock);
 	vkt_ref_expect_destroyed(test, vm, "after the opens without it");
 }
@@ -321,25 +282,26 @@ static void vfio_kvm_ref_no_vm(struct kunit *test)
 static void vkt_pair_case(struct kunit *test, bool release)
 {
 	const struct vkt_pair *pair = test->param_value;
+	struct vkt_env *env = test->priv;
 	struct file *fa, *fb, *open_a, *open_b;
 	struct vkt_dev *a, *b;
 	struct vkt_vm *vm;
 
-	vkt_skip_unless_path(test, pair->a);
-	vkt_skip_unless_path(test, pair->b);
-	a = vkt_pair_dev(test->priv, pair->a, &fa);
-	b = vkt_pair_dev(test->priv, pair->b, &fb);
-	vm = vkt_ref_vm(test->priv);
+	a = vkt_dev_create(&env->devs, pair->a, &vkt_mock_lock_kvm, NULL);
+	b = vkt_dev_create(&env->devs, pair->b, &vkt_mock_lock_kvm, NULL);
+	fa = vkt_ref_file(test, a);
+	fb = vkt_ref_file(test, b);
+	vm = vkt_ref_vm(env);
 	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, fa), 0);
 	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, fb), 0);
 
-	open_a = vkt_pair_open(test, a, fa, VKT_VM_ATTACHED);
+	open_a = vkt_ref_open(test, a, fa, VKT_VM_ATTACHED);
 	if (release)
 		vkt_vm_release_kvfio(vm);
 	else
 		KUNIT_ASSERT_EQ(test, vkt_vm_del_file(vm, fa), 0);
-	open_b = vkt_pair_open(test, b, fb,
-			       release ? VKT_VM_NONE : VKT_VM_ATTACHED);
+	open_b = vkt_ref_open(test, b, fb,
+			      release ? VKT_VM_NONE : VKT_VM_ATTACHED);
 	if (!vkt_ref_vfio_keeps(test, vm, a, "with both devices open")) {
 		/* after the deletion b was handed the freed VM too */
 		vkt_mock_forget_vm(b->mock);
@@ -371,7 +333,7 @@ static void vfio_kvm_ref_file_del_one(struct kunit *test)
 static void vfio_kvm_ref_open_fails(struct kunit *test)
 {
 	struct vkt_env *env = test->priv;
-	struct vkt_dev *dev = vkt_ref_dev_on(env,
+	struct vkt_dev *dev = vkt_dev_create(&env->devs,
 					     *(const enum vkt_path *)test->param_value,
 					     &vkt_mock_fail_open, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
@@ -410,7 +372,7 @@ static void vfio_kvm_ref_dev_set_shared(struct kunit *test)
 
 	fa = vkt_ref_open_with_vm(test, a, vm);
 	KUNIT_ASSERT_EQ(test, vkt_dev_attach(b, vm), 0);
-	fb = vkt_ref_open(test, b, VKT_VM_ATTACHED);
+	fb = vkt_ref_open(test, b, NULL, VKT_VM_ATTACHED);
 	vkt_dev_close(a, fa);
 	if (!vkt_ref_vfio_keeps(test, vm, b,
 				"with the first device of the dev_set closed and the second open"))
@@ -452,7 +414,7 @@ static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
 {
 	bool attached = *(const bool *)test->param_value;
 	struct vkt_env *env = test->priv;
-	struct vkt_dev *dev = vkt_ref_dev_on(env, VKT_PATH_CDEV,
+	struct vkt_dev *dev = vkt_dev_create(&env->devs, VKT_PATH_CDEV,
 					     &vkt_mock_lock_kvm, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
 	struct file *first, *second;
@@ -489,12 +451,11 @@ static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 {
 	const struct vkt_mock_behaviour *b = &vkt_mock_lock_kvm;
 	struct vkt_env *env = test->priv;
-	struct vkt_dev *grouped = vkt_ref_dev_on(env, VKT_PATH_GROUP, b, NULL);
-	struct vkt_dev *bound = vkt_ref_dev_on(env, VKT_PATH_CDEV, b, NULL);
+	struct vkt_dev *grouped = vkt_dev_create(&env->devs, VKT_PATH_GROUP, b,
+						 NULL);
+	struct vkt_dev *bound = vkt_dev_create(&env->devs, VKT_PATH_CDEV, b, NULL);
 	struct vkt_vm *vm = vkt_ref_vm(env);
-	struct iommu_group *iommu_group;
 	struct file *file, *group;
-	char path[32];
 
 	/* the group of @grouped is open: its cdev cannot be bound */
 	file = vkt_dev_cdev_open(grouped);
@@ -506,16 +467,12 @@ static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 
 	/* @bound is bound through its cdev: its group cannot be opened */
 	KUNIT_ASSERT_EQ(test, vkt_dev_attach(bound, vm), 0);
-	file = vkt_ref_open(test, bound, VKT_VM_ATTACHED);
-	iommu_group = iommu_group_get(&bound->pdev->dev);
-	KUNIT_ASSERT_NOT_NULL(test, iommu_group);
-	snprintf(path, sizeof(path), "vfio/%d", iommu_group_id(iommu_group));
-	iommu_group_put(iommu_group);
-	group = vkt_open_node(&env->ctx, path);
+	file = vkt_ref_open(test, bound, NULL, VKT_VM_ATTACHED);
+	group = vkt_dev_group_node(bound);
 	KUNIT_EXPECT_TRUE_MSG(test, IS_ERR(group),
 			      "opening the group of a device bound through its cdev succeeded");
 	if (!IS_ERR(group))
-		vkt_close_node(&env->ctx, group);
+		vkt_fput(&env->ctx, "the last close of the group", group);
 	vkt_dev_close(bound, file);
 	VKT_EXPECT_MOCK_OK(test, grouped->mock);
 	VKT_EXPECT_MOCK_OK(test, bound->mock);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Kernel reports printed while a vfio <-> kvm case runs: see
- * vfio_kvm_report.h.
+ * Kernel reports printed while a vfio <-> kvm case runs.
  *
- * The console tracepoint gives each printk() call's text as it is stored,
+ * lockdep reports from whichever task closes a cycle and calls no hook, so
+ * the reports are caught where kfence's and kcsan's tests catch theirs, on
+ * the console tracepoint.  It gives each printk() call's text as it is stored,
  * in the printing task, without its log level or trailing newline: a
  * lockdep report's lines come in pieces (KERN_CONT), which are glued
  * together here, so that "(&kvm->lock){+.+.}" reads whole wherever printk
@@ -194,12 +195,7 @@ static void vkt_reports_unwatch(void *reports)
 	tracepoint_synchronize_unregister();
 }
 
-/**
- * vkt_reports_watch() - watch the console for reports until the case ends
- * @test: the case
- *
- * Return: the watch; the case fails if it could not watch.
- */
+/* Watch the console for reports until the case ends. */
 struct vkt_reports *vkt_reports_watch(struct kunit *test)
 {
 	struct vkt_reports *reports;
@@ -216,16 +212,9 @@ struct vkt_reports *vkt_reports_watch(struct kunit *test)
 	return reports;
 }
 
-/**
- * vkt_reports_describe() - one line about a report, for a failure message
- * @reports: from vkt_reports_watch()
- * @i: which report, from 0
- * @buf: where the line goes
- * @size: its size; 0 to ask only whether there is such a report
- *
- * One more than the reports kept says that more were printed.
- *
- * Return: whether the case has seen an @i-th report.
+/*
+ * Whether the case has seen an @i-th report, and a line about it in @buf
+ * (@size 0: none).  One more than the reports kept says that more were.
  */
 bool vkt_reports_describe(struct vkt_reports *reports, unsigned int i,
 			  char *buf, size_t size)
@@ -256,26 +245,17 @@ out:
 	return seen;
 }
 
-/**
- * vkt_reports_seen() - how many reports the case has seen, without a lock
- * @reports: from vkt_reports_watch()
- *
- * For a loop that goes on until the kernel reports something: the console
- * probe counts a line printed while the lock is held as a lost report.
- *
- * Return: the reports kept, plus one if any were not.
+/*
+ * The reports seen, plus one if any were lost, without the lock: for a loop
+ * that goes on until the kernel reports something (the console probe
+ * counts a line printed while the lock is held as lost).
  */
 unsigned int vkt_reports_seen(struct vkt_reports *reports)
 {
 	return READ_ONCE(reports->nr) + READ_ONCE(reports->lost);
 }
 
-/**
- * vkt_reports_forget() - the reports seen so far no longer count
- * @reports: from vkt_reports_watch()
- *
- * For a case that expected them, or has said them once already.
- */
+/* The reports seen so far no longer count: expected, or said already. */
 void vkt_reports_forget(struct vkt_reports *reports)
 {
 	unsigned long flags;
