@@ -26,13 +26,8 @@ KUNIT_ARRAY_PARAM(vkt_lockers, vkt_kvm_lockers, vkt_param_desc);
  * Open with a VM attached, release the kvm-vfio device while the device is
  * open, close: the mock takes kvm->lock with mutex_lock() under VFIO's
  * locks, kvm_vfio_release() calls into VFIO under kvm->lock, and lockdep
- * sees both orders.
- *
- * Lockdep reports once per boot and then switches itself off
- * (debug_locks=0): after the first report, the cases and parameters that
- * follow skip, saying so.  Each mock is therefore a case of its own, which
- * a boot can run alone (kunit.filter_glob), to see every one fail on a
- * kernel with the ABBA.
+ * sees both orders.  Lockdep reports once per boot, and the cases after a
+ * report skip: each mock is a case of its own that a boot can run alone.
  */
 static void vkt_lock_order(struct kunit *test,
 			   const struct vkt_mock_behaviour *b)
@@ -115,10 +110,7 @@ static void vfio_kvm_lock_order_fail_open(struct kunit *test)
 	vkt_lock_order(test, &vkt_mock_fail_open);
 }
 
-/*
- * How long the mock waits in open_device for the release to run: half the
- * timeout, so that a slow release is not taken for one that never came.
- */
+/* The mock waits in open_device for the release for half the timeout. */
 #define VKT_GATE_MS	(vkt_timeout_s * 1000 / 2)
 
 struct vkt_release_work {
@@ -142,12 +134,10 @@ static int vkt_release_fn(void *data)
 /*
  * Forced interleaving, with or without lockdep: the mock is held inside
  * open_device, VFIO's locks held, until kvm_vfio_release() has run under
- * kvm->lock; only then does it take kvm->lock, by bounded polling.  With the
- * fix the release does not need VFIO's locks and both sides finish; with
- * the ABBA the release waits for &group->group_lock, the mock's polling
- * gives up and the open fails, and nothing hangs.  The cdev path came
- * after the fix and never took group_lock to set the VM: its parameters
- * guard against a regression that would bring such a lock back.
+ * kvm->lock; only then does it poll for kvm->lock.  With the fix both
+ * sides finish; with the ABBA the release waits for &group->group_lock,
+ * the mock's polling gives up and the open fails, and nothing hangs.  The
+ * cdev parameters guard against a regression that brings such a lock back.
  */
 static void vfio_kvm_lock_interleave(struct kunit *test)
 {

@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit cases that race the VFIO device open/close path against KVM
- * attaching and releasing the device, from kthreads, for a bounded number
- * of iterations (under KCSAN, and for a bounded time).  Every thread must end
- * before a deadline: one that does not is reported as a deadlock and left
- * alone, and the suite's later cases skip.  The mocks poll for kvm->lock,
- * so an ABBA makes opens fail instead of wedging the kernel.
- *
- * On the group path KVM adds and releases the group; on the cdev path the
- * device file being bound, which the opener publishes for the other thread.
+ * attaching and releasing the device, from kthreads.  On the group path
+ * KVM adds and releases the group; on the cdev path the device file being
+ * bound, which the opener publishes for the other thread.  The mocks poll
+ * for kvm->lock, so an ABBA makes opens fail instead of wedging the
+ * kernel, and a thread that misses its deadline is left alone.
  */
 #include <linux/delay.h>
 #include <linux/file.h>
@@ -76,12 +73,9 @@ static struct file *vkt_race_take(struct vkt_race *r)
 
 /*
  * The cdev path's open, with the file published before it is bound.  The
- * previous file may still hold the device open for a moment, its last
- * reference with the other thread: wait until it is released, which the
- * driver sees as close_device, rather than bind beside it (a second bind
- * is a case of its own).  The attacher wakes us each time it lets go of
- * its files; a slow emulated CPU may take seconds, so the wait ends only
- * at the race's deadline.
+ * previous file may still hold the device open, its last reference with
+ * the other thread: wait for its close_device rather than bind beside it
+ * (a second bind is a case of its own), until the race's deadline.
  */
 static struct file *vkt_race_cdev_open(struct vkt_race *r, unsigned int i,
 				       unsigned long deadline)
@@ -115,16 +109,11 @@ static struct file *vkt_race_cdev_open(struct vkt_race *r, unsigned int i,
 }
 
 /*
- * race_opens opens, and more, up to ten times as many, until one of them
- * saw the VM: a race in which no open ever met KVM showed nothing.  The
- * race is sized by counts but ends at half the timeout all the same: a
- * thread that then misses the timeout is stuck, not slow.
- *
- * KCSAN sees a data race only when the other thread writes while it
- * watches one of the few accesses it samples: a count of opens may pass
- * without it watching the one that races.  Under KCSAN the race goes on
- * past its counts until the kernel reports something new or race_kcsan_s
- * passed, as kcsan_test.c's cases wait for their report or a timeout.
+ * race_opens opens, and up to ten times as many until one saw the VM; at
+ * most half the timeout, so that a thread late after it is stuck, not
+ * slow.  KCSAN watches few accesses, so under it the race goes on until
+ * the kernel reports something new or race_kcsan_s passed, as
+ * kcsan_test.c's cases wait for their report.
  */
 static bool vkt_race_opener_goes_on(struct vkt_race *r, unsigned int i)
 {
@@ -181,10 +170,8 @@ static int vkt_race_opener(void *data)
 }
 
 /*
- * Before taking kvm->lock again, let a device open that polls for it have
- * it: each cycle takes kvm->lock, and on a slow kernel a cycle after cycle
- * would starve the opener's polling for minutes.  Only between cycles: a
- * release that blocks under kvm->lock still meets the open.
+ * Between cycles, each of which takes kvm->lock, let an open that polls
+ * for it in: on a slow kernel the cycles would starve it for minutes.
  */
 static void vkt_race_let_opener_in(struct vkt_race *r)
 {
