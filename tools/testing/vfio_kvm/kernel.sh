@@ -19,6 +19,7 @@ VKT_REPO=$(cd "$VKT_DIR/../../.." && pwd)
 VKT_PACKAGES="bc bison flex gcc make libc6-dev libelf-dev libssl-dev ccache
 	      python3 qemu-system-x86 rsync patch xz-utils cpio kmod procps
 	      binutils"
+# shellcheck disable=SC2034 # read by run.sh, which sources this file
 VKT_ARM64_PACKAGES="gcc-aarch64-linux-gnu qemu-system-arm"
 VKT_ARM64_CROSS=aarch64-linux-gnu-
 VKT_MAKE_VARS=()
@@ -384,8 +385,8 @@ vkt_lock_tree() {
 # What a guest of the suites does without (configs/minimal*.config), as
 # kunit.py options appended to the array named $1, for architecture $2.
 vkt_minimal_kconfig() {
-	local -n into=$1
-	into+=("--kunitconfig=$VKT_DIR/configs/minimal.config"
+	local -n kconfig_into=$1
+	kconfig_into+=("--kunitconfig=$VKT_DIR/configs/minimal.config"
 	       "--kunitconfig=$VKT_DIR/configs/minimal-$2.config")
 }
 
@@ -421,10 +422,10 @@ VKT_KCSAN_FILES="vfio_main group container device_cdev vfio_iommu_type1
 # make's variables that leave every other file uninstrumented, in the
 # array named $1.
 vkt_kcsan_make_vars() {
-	local -n into=$1
+	local -n vars_into=$1
 	local f
-	into+=(KCSAN_SANITIZE=n)
-	for f in $VKT_KCSAN_FILES; do into+=("KCSAN_SANITIZE_$f.o=y"); done
+	vars_into+=(KCSAN_SANITIZE=n)
+	for f in $VKT_KCSAN_FILES; do vars_into+=("KCSAN_SANITIZE_$f.o=y"); done
 }
 
 # make, with a line of progress every 15 s instead of silence.  It builds
@@ -437,7 +438,7 @@ vkt_build() {
 	local targets=("${@:6}")
 	# make's own variables of the build (VKT_MAKE_VARS: an array)
 	local vars=("${VKT_MAKE_VARS[@]}")
-	[ "$arch" = x86_64 ] || cross=(CROSS_COMPILE=$VKT_ARM64_CROSS)
+	[ "$arch" = x86_64 ] || cross=("CROSS_COMPILE=$VKT_ARM64_CROSS")
 	[ ${#targets[@]} -gt 0 ] || targets=("$(basename "$(vkt_qemu_image "$arch")")")
 	make -C "$tree" O="$build" ARCH="$arch" "${cross[@]}" CC="$cc" "${vars[@]}" -j"$jobs" "${targets[@]}" \
 		> "$build/build.log" 2>&1 &
@@ -601,7 +602,7 @@ vkt_initramfs() {	# build, init, out.cpio.gz, [module.ko...]
 # "KTAP version" of KUnit's empty run at boot does not count.  Sets
 # qemu_rc.
 vkt_boot_modules() {	# build, log, time limit (s), kernel command line, initrd, [stall]
-	local build=$1 log=$2 limit=$3 append=$4 initrd=$5 stall=${6:-0} qemu panicked= t=0 why=
+	local build=$1 log=$2 limit=$3 append=$4 initrd=$5 stall=${6:-0} qemu panicked='' t=0 why=''
 	# the guest's ttyS1, a port the kernel does not print to: the init's
 	# own lines (module-check.init), in ${log%.log}-init.log
 	rm -f "${log%.log}-init.log"

@@ -70,10 +70,11 @@ mkdir -p "$CACHE"
 vkt_get_source "${VKT_KVERS%% *}"
 tree=$(vkt_debian_tree "${VKT_KVERS%% *}")
 echo "=== the judge's own tests (tools/testing/vfio_kvm/judge-tests)"
+t1=$(date +%s)
 result=$(VKT_KUNIT_DIR="$tree/tools/testing/kunit" python3 "$here/vkt_results_test.py" 2>&1)
 echo "$result"
 count "$result"
-row "judge-tests" "-" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $(($(date +%s) - t0)) "$m fixtures judged as they must be, $x not"
+row "judge-tests" "-" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $(($(date +%s) - t1)) "$m fixtures judged as they must be, $x not"
 echo "=== the series report's kunit.py verdict (tools/testing/vfio_kvm/series)"
 result=$(python3 "$here/series/kunit_verdict_test.py" 2>&1)
 echo "$result"
@@ -81,7 +82,8 @@ count "$result"
 row "series-verdict-tests" "-" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" 0 "$m fixtures judged as they must be, $x not"
 echo "=== the project's Kconfig in each kernel's scripts/kconfig (kconfig-check.sh)"
 t1=$(date +%s)
-result=$(KVERS= "$here/kconfig-check.sh" 2>&1) || true
+# every kernel's, whatever KVERS the caller set
+result=$(KVERS='' "$here/kconfig-check.sh" 2>&1) || true
 echo "$result"
 count "$result"
 row "kconfig-check" "-" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $(($(date +%s) - t1)) "$m Kconfig checks passed, $x not"
@@ -152,7 +154,7 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 		# each expected failure under its line, with the reason it met,
 		# each check it missed ("MISS: "), with what happened instead,
 		# and each boot done twice ("NOTE: "), with where it hung
-		while read -r case want got why; do
+		while read -r case _ _ why; do
 			table+=("$(printf '    %-62s %s' "$case" "${why:0:200}")")
 		done < <(awk '($2 == "fail" && $3 == "fail") || $4 == "MISS:" || $4 == "NOTE:"' <<< "$result")
 		;;
@@ -203,7 +205,7 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 done < "$here/matrix.txt"
 
 echo
-echo "=== matrix ($(($(date +%s) - t0)) s; records and logs: $out)"
+echo "=== matrix ($SECONDS s; records and logs: $out)"
 printf '%-32s %-6s %-9s %6s  %s\n' "kernel or mutant" linux outcome time "cases / killing case"
 printf '%s\n' "${table[@]}"
 echo "$met passed, $missed failed"

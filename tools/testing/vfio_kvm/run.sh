@@ -204,7 +204,7 @@ if [ "$(cat "$cases.key" 2>/dev/null)" != "$key" ] || [ ! -s "$cases" ]; then
 	rm -f "$cases" "$cases.key"
 	# kunit.py prints the list at the end: the boot's only bound is its
 	# time limit, STALL, and a guest that hung is booted once more
-	for try in 1 2; do
+	for _ in 1 2; do
 		(cd "$tree" && "${kunit[@]}" "${exec_args[@]}" "--timeout=$STALL" \
 			--list_tests) > "$build/list.log" 2>&1 || true
 		grep -E '^[^[:space:].]+\.[^[:space:].]+$' "$build/list.log" > "$cases.tmp" || true

@@ -142,8 +142,8 @@ base=$(g rev-parse HEAD)
 tests="$git_tree/drivers/vfio/tests"
 mkdir -p "$tests"
 in_series=$(grep -v '^#' "$here/series/suites.txt" | cut -f2- | tr ' \t' '\n\n' | sort)
-missing=$(cd "$repo/drivers/vfio/tests" && ls -A | sort | comm -23 - <(echo "$in_series"))
-[ -z "$missing" ] || fail_setup "series/suites.txt puts these in no patch: $(echo $missing)"
+unlisted=$(cd "$repo/drivers/vfio/tests" && ls -A | sort | comm -23 - <(echo "$in_series"))
+[ -z "$unlisted" ] || fail_setup "series/suites.txt puts these in no patch: $(echo $unlisted)"
 first=y
 while IFS=$'\t' read -r msg files; do
 	case "$msg" in '#'*|'') continue ;; esac
