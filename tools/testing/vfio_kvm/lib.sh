@@ -58,6 +58,25 @@ vkt_boot_globs() {	# record, boot function, started pattern
 # shellcheck source=tools/testing/vfio_kvm/kernel.sh
 . "$(dirname "${BASH_SOURCE[0]}")/kernel.sh"
 
+# The project's shell scripts, relative to the checkout, one a line:
+# every *.sh (the libraries have no #! line) and every file whose #! line
+# starts a shell (.ci/run, the guests' inits, QEMU's wrapper).  Found,
+# not listed, so that a new script is checked without being named.
+vkt_shell_scripts() {
+	local f
+	(cd "$VKT_REPO" && find . -path ./.git -prune -o -type f -print | sort) |
+	while IFS= read -r f; do
+		f=${f#./}
+		case $f in
+		*.sh) echo "$f" ;;
+		*) head -c 256 "$VKT_REPO/$f" | head -n 1 |
+			grep -qE '^#!.*[/[:space:]](ba|da|a|k)?sh([[:space:]].*)?$' &&
+			echo "$f" ;;
+		esac
+	done
+	return 0
+}
+
 # every QEMU the scripts start, kunit.py's too, with the runner's
 # accelerator (qemu/qemu-system-x86_64); once, however deep the scripts nest
 case ":$PATH:" in *":$VKT_DIR/qemu:"*) ;; *) export PATH="$VKT_DIR/qemu:$PATH" ;; esac

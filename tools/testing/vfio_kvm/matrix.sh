@@ -3,12 +3,13 @@
 #
 # The acceptance matrix: build and run the suites on every line of
 # matrix.txt, and judge each with vkt_results.py, whose own tests run
-# first.  A kernel's cases are held against expected.txt, each expected
+# first, after shellcheck of the project's shell scripts.  A kernel's cases are held against expected.txt, each expected
 # failure against its reason; a mutant must be killed by the case named
 # for it; a run that must be rejected (a kernel that panics) must be.
-# Prints the matrix as a table and ends with "N passed, N failed": every
-# fixture of the judge, every case of a kernel line, every mutant and
-# every module check is one check that met or missed its expectation.
+# Prints the matrix as a table and ends with "N passed, N failed": the
+# scripts' shellcheck, every fixture of the judge, every case of a kernel
+# line, every mutant and every module check is one check that met or
+# missed its expectation.
 # Exit status 1 on any miss.
 #
 # Environment: CACHE (as for run.sh); MATRIX: only the lines of these names
@@ -64,11 +65,38 @@ count() {
 	missed=$((missed + x))
 }
 
-# The judge is tested first, with recorded runs, against kunit.py's parser
+# The project's shell scripts are checked first (shellcheck, installed with
+# the rest), then the judge, with recorded runs, against kunit.py's parser
 # of the newest kernel tree.
+VKT_PACKAGES="$VKT_PACKAGES shellcheck"
 mkdir -p "$CACHE"
 vkt_get_source "${VKT_KVERS%% *}"
 tree=$(vkt_debian_tree "${VKT_KVERS%% *}")
+# One check: no finding of severity warning or above in any shell script
+# of the checkout, each read with the files it sources (-x: the source=
+# directives are paths from the checkout's top).  shellcheck's status 1
+# is findings, any other non-zero one a shellcheck that could not check.
+echo "=== shellcheck -S warning of the project's shell scripts"
+t1=$(date +%s)
+mapfile -t scripts < <(vkt_shell_scripts)
+sc_rc=0
+if ! command -v shellcheck > /dev/null; then
+	result="shellcheck is not installed" sc_rc=127
+elif [ ${#scripts[@]} -eq 0 ]; then
+	result="no shell script found in $VKT_REPO" sc_rc=2
+else
+	result=$(cd "$VKT_REPO" && shellcheck -x -S warning -f gcc "${scripts[@]}" 2>&1) || sc_rc=$?
+	[ -z "$result" ] || echo "$result"
+	[ $sc_rc -ne 1 ] ||
+		result="$(grep -cE '^[^:]+:[0-9]+:[0-9]+: ' <<< "$result") findings"
+fi
+if [ $sc_rc -eq 0 ]; then
+	met=$((met + 1))
+	row "shellcheck" "-" "as-exp" $(($(date +%s) - t1)) "${#scripts[@]} scripts, no finding"
+else
+	missed=$((missed + 1))
+	row "shellcheck" "-" "MISSED" $(($(date +%s) - t1)) "${#scripts[@]} scripts: $(tail -1 <<< "$result")"
+fi
 echo "=== the judge's own tests (tools/testing/vfio_kvm/judge-tests)"
 t1=$(date +%s)
 result=$(VKT_KUNIT_DIR="$tree/tools/testing/kunit" python3 "$here/vkt_results_test.py" 2>&1)
