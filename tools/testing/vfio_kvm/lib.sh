@@ -55,6 +55,26 @@ vkt_boot_globs() {	# record, boot function, started pattern
 	done
 }
 
+# A folder of its own for a run's records and logs, made and printed:
+# $CACHE/results/NAME/<UTC>-<pid>, with NAME/last pointing at it, so that
+# a failure seen once can be read afterwards and two runs at once do not
+# share records (a mutant is judged against its base line's record of the
+# same run).  Of NAME's runs the newest 20 are kept, and any older one
+# whose process still runs: a long run must not lose its records to
+# shorter ones started meanwhile.
+vkt_run_dir() {	# name
+	local runs=$CACHE/results/$1 out d pid
+	out="$runs/$(date -u +%Y%m%dT%H%M%SZ)-$$"
+	mkdir -p "$out" && ln -sfn "$(basename "$out")" "$runs/last" || return
+	find "$runs" -mindepth 1 -maxdepth 1 -type d -name '20*' | sort | head -n -20 |
+	while IFS= read -r d; do
+		pid=${d##*-}
+		case $pid in ''|*[!0-9]*) ;; *) [ ! -d "/proc/$pid" ] || continue ;; esac
+		rm -rf "$d"
+	done
+	echo "$out"
+}
+
 # shellcheck source=tools/testing/vfio_kvm/kernel.sh
 . "$(dirname "${BASH_SOURCE[0]}")/kernel.sh"
 

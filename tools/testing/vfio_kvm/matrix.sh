@@ -34,16 +34,12 @@ MATRIX=$(echo ${MATRIX:-})
 MATRIX_KERNELS=$(echo ${MATRIX_KERNELS:-})
 MATRIX_SETS=$(echo ${MATRIX_SETS:-gate full})
 export CACHE
-# each run's records and logs in a folder of its own, the newest 20 kept:
-# a mutant is judged against its base line's record of the same run, which
+# each run's records and logs in a folder of its own (vkt_run_dir): a
+# mutant is judged against its base line's record of the same run, which
 # another run at the same time must not replace
-runs="$CACHE/results/matrix"
-out="$runs/$(date -u +%Y%m%dT%H%M%SZ)-$$"
+out=$(vkt_run_dir matrix) || fail_setup "cannot make this run's folder in $CACHE/results/matrix"
 history="$CACHE/results/history"
-mkdir -p "$out" "$history"
-ln -sfn "$(basename "$out")" "$runs/last"
-find "$runs" -mindepth 1 -maxdepth 1 -type d -name '20*' | sort | head -n -20 |
-	xargs -r rm -rf
+mkdir -p "$history"
 met=0
 missed=0
 table=()

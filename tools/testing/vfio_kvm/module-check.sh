@@ -91,11 +91,11 @@ if [ "$BASE_CONFIG" = debian ]; then
 fi
 expect_as=${EXPECT_AS:-modules-$KVER${patches:+-patched}}
 # a matrix line's logs under its name, each run's in a folder of its own
-# (the newest also as "last"): a failure seen once can be read afterwards
-runs="$CACHE/results/${EXPECT_AS:-module-check-$KVER}"
-out="$runs/$(date -u +%Y%m%dT%H%M%SZ)-$$"
-mkdir -p "$build" "$out"
-ln -sfn "$(basename "$out")" "$runs/last"
+# (vkt_run_dir; the newest also as "last"): a failure seen once can be
+# read afterwards
+out=$(vkt_run_dir "${EXPECT_AS:-module-check-$KVER}") ||
+	fail_setup "cannot make this run's folder in $CACHE/results"
+mkdir -p "$build"
 export CCACHE_DIR="$CACHE/ccache" CCACHE_BASEDIR="$tree"
 
 if [ "$BASE_CONFIG" = debian ]; then
