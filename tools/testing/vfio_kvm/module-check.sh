@@ -105,8 +105,15 @@ else
 	say "kernel: Debian linux-source-$KVER $(vkt_debian_version "$KVER"), VFIO, KVM and the suites as modules${patches:+, patches: ${patches[*]##*/}}"
 	vkt_modules_kernel "$tree" "$build" "$LOCKDEP" || fail_setup "the modules kernel could not be built"
 fi
-say "initramfs: busybox and the modules"
-sed "s/@REPEAT@/$REPEAT/" "$here/module-check.init" > "$build/module-check.init"
+# the suites each load must leave results of, as their sources define
+# them: the in-tree suites and the overlay's on KVM's internals, which the
+# suites' module links (kernel.sh's vkt_stage_suite)
+suites=$(vkt_suites suites "$VKT_REPO"/drivers/vfio/tests/*.c "$VKT_DIR"/compat/kvm-internals/*.c |
+	 paste -sd ' ') || fail_setup "cannot read the suites' sources"
+[[ "$suites" =~ ^[A-Za-z0-9_]+( [A-Za-z0-9_]+)*$ ]] ||
+	fail_setup "no suite names, or odd ones, in the suites' sources: '$suites'"
+say "initramfs: busybox and the modules; suites $suites"
+sed -e "s/@REPEAT@/$REPEAT/" -e "s/@SUITES@/$suites/" "$here/module-check.init" > "$build/module-check.init"
 vkt_initramfs "$build" "$build/module-check.init" "$build/initramfs.cpio.gz"
 # A guest that has not started a suite in STALL s (QEMU's TCG can leave a
 # kernel stuck in early boot) is stopped and booted once more, as run.sh
