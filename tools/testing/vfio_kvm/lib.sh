@@ -75,111 +75,22 @@ vkt_run_dir() {	# name
 	echo "$out"
 }
 
-# The KUnit suites C files $2... define and register (kunit_test_suites()),
-# read from their sources: $1=suites, each suite's .name; $1=cases, each
-# case of each suite as SUITE.CASE, the cases being the KUNIT_CASE*()
-# entries of the array its .test_cases names (a parameterised case is one
-# line, whatever its parameters).  One a line, in the files' order.
-# Comments are left out; #if is not evaluated: a case under one is listed.
+# The KUnit suites the C files $2... define, read from their sources
+# (each file defines at most one, in kernel style): $1=suites, each
+# suite's .name; $1=cases, SUITE.CASE for each KUNIT_CASE*() of the file
+# (a parameterised case is one line, whatever its parameters).
 vkt_suites() {	# suites|cases, file.c...
-	local what=$1
+	local what=$1 f suite
 	shift
-	awk -v what="$what" '
-	function strip(line, out, i, j) {	# comments out, across lines
-		out = ""
-		while (line != "") {
-			if (incomment) {
-				i = index(line, "*/")
-				if (!i)
-					return out
-				line = substr(line, i + 2)
-				incomment = 0
-				continue
-			}
-			i = index(line, "/*")
-			j = index(line, "//")
-			if (j && (!i || j < i))
-				return out substr(line, 1, j - 1)
-			if (!i)
-				return out line
-			out = out substr(line, 1, i - 1) " "
-			line = substr(line, i + 2)
-			incomment = 1
-		}
-		return out
-	}
-	function ident(text, re, s) {	# the identifier ending the match of re
-		if (!match(text, re))
-			return ""
-		s = substr(text, RSTART, RLENGTH)
-		sub(/.*[^A-Za-z0-9_]/, "", s)
-		return s
-	}
-	function finish(s, var, arr, name) {
-		if (block == "suite") {
-			var = ident(text, "kunit_suite[ \t]+[A-Za-z_][A-Za-z0-9_]*")
-			arr = ident(text, "\\.test_cases[ \t]*=[ \t]*[A-Za-z_][A-Za-z0-9_]*")
-			if (!match(text, /\.name[ \t]*=[ \t]*"[^"]*"/))
-				return
-			name = substr(text, RSTART, RLENGTH)
-			sub(/^[^"]*"/, "", name)
-			sub(/"$/, "", name)
-			nsuites++
-			suite_file[nsuites] = FILENAME
-			suite_var[nsuites] = var
-			suite_name[nsuites] = name
-			suite_arr[nsuites] = arr
-		} else if (block == "cases") {
-			arr = ident(text, "kunit_case[ \t]+[A-Za-z_][A-Za-z0-9_]*")
-			s = text
-			sub(/^[^{]*\{/, "", s)
-			while (match(s, /KUNIT_CASE[A-Z0-9_]*[ \t]*\([ \t]*[A-Za-z_][A-Za-z0-9_]*/)) {
-				name = substr(s, RSTART, RLENGTH)
-				s = substr(s, RSTART + RLENGTH)
-				sub(/.*[^A-Za-z0-9_]/, "", name)
-				cases[FILENAME, arr] = cases[FILENAME, arr] " " name
-			}
-		} else {
-			s = text
-			while (match(s, /&[ \t]*[A-Za-z_][A-Za-z0-9_]*/)) {
-				var = substr(s, RSTART, RLENGTH)
-				s = substr(s, RSTART + RLENGTH)
-				sub(/.*[^A-Za-z0-9_]/, "", var)
-				registered[FILENAME, var] = 1
-			}
-		}
-	}
-	FNR == 1 { incomment = 0; block = "" }
-	{ line = strip($0) }
-	block == "" && line ~ /struct[ \t]+kunit_suite[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t]*=/ {
-		block = "suite"; text = ""; end = "}[ \t]*;"
-	}
-	block == "" && line ~ /struct[ \t]+kunit_case[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t]*\[[ \t]*\][ \t]*=/ {
-		block = "cases"; text = ""; end = "}[ \t]*;"
-	}
-	block == "" && line ~ /^[ \t]*kunit_test_(init_section_)?suites?[ \t]*\(/ {
-		block = "register"; text = ""; end = "\\)[ \t]*;"
-	}
-	block != "" {
-		text = text " " line
-		if (line ~ end) {
-			finish()
-			block = ""
-		}
-	}
-	END {
-		for (i = 1; i <= nsuites; i++) {
-			if (!((suite_file[i], suite_var[i]) in registered))
-				continue
-			if (what == "suites") {
-				print suite_name[i]
-				continue
-			}
-			n = split(cases[suite_file[i], suite_arr[i]], c, " ")
-			for (j = 1; j <= n; j++)
-				print suite_name[i] "." c[j]
-		}
-	}' "$@"
+	for f in "$@"; do
+		suite=$(sed -n '/^static struct kunit_suite .* = {$/,/^};$/s/^\t\.name = "\(.*\)",$/\1/p' "$f") || return
+		[ -n "$suite" ] || continue
+		if [ "$what" = suites ]; then
+			echo "$suite"
+		else
+			sed -n "s/^\tKUNIT_CASE[A-Z_]*(\([a-z0-9_]*\).*/$suite.\1/p" "$f"
+		fi
+	done
 }
 
 # shellcheck source=tools/testing/vfio_kvm/kernel.sh
