@@ -9,8 +9,8 @@
  * kthread the case waits for with a deadline; a thread that misses it is
  * abandoned, never stopped, and the suite is wedged: later cases skip.
  * Ioctl arguments live in user memory of the case's mm, and an fd an ioctl
- * takes is installed for that ioctl only, in the files table KUnit's
- * kthreads share.
+ * takes is installed for that ioctl only, in the files table all kernel
+ * threads share (init_files).
  */
 #include <linux/fdtable.h>
 #include <linux/file.h>

@@ -267,8 +267,8 @@ void vkt_vm_close(struct vkt_vm *vm)
 
 /*
  * Whether kvm_destroy_vm() ran, seen from the VM's debugfs directory, which
- * it removes: -ENOENT when the VM has none to watch.  The VM itself may be
- * freed: only our reference to the dentry is used.
+ * it removes: -ENOENT when the VM has none to watch.  The directory is
+ * looked up by name: nothing of the VM, which may be freed, is touched.
  */
 int vkt_vm_destroyed(struct vkt_vm *vm)
 {
@@ -485,27 +485,34 @@ struct vkt_dev *vkt_dev_create(struct vkt_devs *devs, enum vkt_path path,
 	return dev;
 }
 
-/* open("/dev/vfio/devices/vfioN"): a device file, not bound yet. */
+/*
+ * open("/dev/vfio/devices/vfioN"): a device file, not bound yet.  The
+ * vfio device, vfioN, is the platform device's one child, as userspace
+ * finds it in sysfs (vfio-dev/vfioN).
+ */
 struct file *vkt_dev_cdev_open(struct vkt_dev *dev)
 {
+	struct device *vfio_dev = device_find_any_child(&dev->pdev->dev);
 	char path[48];
 	struct file *file;
 
-	snprintf(path, sizeof(path), "vfio/devices/%s",
-		 dev_name(&dev->mock->vdev.device));
+	if (!vfio_dev)
+		return ERR_PTR(-ENODEV);
+	snprintf(path, sizeof(path), "vfio/devices/%s", dev_name(vfio_dev));
+	put_device(vfio_dev);
 	file = vkt_open_node(dev->ctx, path);
 	if (!IS_ERR(file))
 		vkt_track(dev->devs, file, true);
 	return file;
 }
 
-/* VFIO_DEVICE_BIND_IOMMUFD, the iommufd's fd in call->cmd. */
+/* VFIO_DEVICE_BIND_IOMMUFD to the iommufd of fd call->fd. */
 static long vkt_call_bind(struct vkt_call *call)
 {
 	void __user *uarg = (void __user *)call->arg;
 	struct vfio_device_bind_iommufd bind = {
 		.argsz = sizeof(bind),
-		.iommufd = call->cmd,
+		.iommufd = call->fd,
 	};
 
 	if (copy_to_user(uarg, &bind, sizeof(bind)))
@@ -527,7 +534,7 @@ int vkt_dev_cdev_bind(struct vkt_dev *dev, struct file *file)
 	fd = vkt_install(dev->iommufd);
 	if (fd < 0)
 		return fd;
-	call.cmd = fd;
+	call.fd = fd;
 	ret = vkt_call(dev->ctx,
 		       "VFIO_DEVICE_BIND_IOMMUFD (the device's open: open_device under VFIO's locks)",
 		       &call);

@@ -53,6 +53,7 @@ struct vkt_call {
 	struct file *file;
 	unsigned int cmd;
 	unsigned long arg;
+	int fd;
 	void *data;
 	long ret;
 };

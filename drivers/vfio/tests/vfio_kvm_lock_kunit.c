@@ -115,7 +115,7 @@ static void vfio_kvm_lock_order_fail_open(struct kunit *test)
 
 struct vkt_release_work {
 	struct vkt_vm *vm;
-	struct vkt_gate *gate;
+	struct vkt_gate gate;
 };
 
 /* The release side: waits for the mock to be inside open_device. */
@@ -123,11 +123,11 @@ static int vkt_release_fn(void *data)
 {
 	struct vkt_release_work *w = data;
 
-	if (!wait_for_completion_timeout(&w->gate->in_open, vkt_timeout_s * HZ))
+	if (!wait_for_completion_timeout(&w->gate.in_open, vkt_timeout_s * HZ))
 		return -ETIMEDOUT;
 	vkt_vm_release_kvfio(w->vm);
 	/* the mock's gate: released, while it is still inside open_device */
-	complete(&w->gate->go);
+	complete(&w->gate.go);
 	return 0;
 }
 
@@ -157,14 +157,13 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
 
 	/* Leaked if the release thread never ends: it would still use it. */
-	w = kzalloc(sizeof(*w) + sizeof(*w->gate), GFP_KERNEL);
+	w = kzalloc_obj(*w, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, w);
 	w->vm = vm;
-	w->gate = (struct vkt_gate *)(w + 1);
-	init_completion(&w->gate->in_open);
-	init_completion(&w->gate->go);
-	w->gate->wait_ms = VKT_GATE_MS;
-	dev->mock->gate = w->gate;
+	init_completion(&w->gate.in_open);
+	init_completion(&w->gate.go);
+	w->gate.wait_ms = VKT_GATE_MS;
+	dev->mock->gate = &w->gate;
 
 	thread = vkt_thread_run(test, vkt_release_fn, w, "vkt-release");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(thread));
@@ -180,7 +179,7 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 			   vkt_timeout_s, env->ctx.where);
 		return;
 	}
-	overlapped = w->gate->let_go;
+	overlapped = w->gate.let_go;
 	kfree(w);
 
 	KUNIT_EXPECT_EQ_MSG(test, ret, 0, "the mock never entered open_device");

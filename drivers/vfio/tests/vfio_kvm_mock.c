@@ -3,10 +3,13 @@
  * Mock vfio drivers for the vfio <-> kvm KUnit suites.
  *
  * The s390 drivers that hit the group_lock <-> kvm->lock deadlock take
- * kvm->lock from open_device: vfio_ap (its guests_lock, then kvm->lock) and
- * vfio-pci zdev (its kzdev_lock, kvm_get_kvm(), then kvm->lock).  No x86
- * driver does, so the suites bring mocks that do, one that uses the VM
- * without kvm->lock as kvmgt does, and one whose open_device fails.
+ * kvm->lock from open_device under a lock of their own, after a KVM
+ * reference of their own: vfio_ap (guests_lock, kvm_get_kvm(), kvm->lock)
+ * and vfio-pci zdev (kzdev_lock, kvm_get_kvm(), kvm->lock).  No x86 driver
+ * does, so the suites bring mocks that do (get_then_lock_kvm), one that
+ * takes kvm->lock on VFIO's reference alone (lock_kvm), one that keeps the
+ * pointer and takes neither (use_kvm_unlocked), and one whose open_device
+ * fails.
  */
 #include <linux/delay.h>
 #include <linux/jiffies.h>

@@ -152,9 +152,9 @@ KUNIT_ARRAY_PARAM(vkt_ref, vkt_ref_params, vkt_ref_param_desc);
 /*
  * The open device keeps its VM until its last close, whatever KVM does
  * with the group or device file meanwhile and however many fds the device
- * has open (one reference, not one per fd), and the VM dies at that
- * close.  The next first open is handed the VM the group has by then: the
- * second one after a move, none otherwise.
+ * has open (one open_device for them all), and the VM dies at that
+ * close.  The next first open is handed the VM the group has by then:
+ * the second one after a move, none otherwise.
  */
 static void vfio_kvm_ref_open_keeps_vm(struct kunit *test)
 {
