@@ -32,7 +32,7 @@
  * a minute.
  */
 unsigned int vkt_timeout_s = 60;
-module_param_named(timeout, vkt_timeout_s, uint, 0644);
+module_param_named(timeout, vkt_timeout_s, uint, 0444);
 MODULE_PARM_DESC(timeout,
 		 "Seconds any wait of the suites gets (a call into VFIO or KVM, a race thread, a case's teardown) before the case fails and later cases skip");
 

@@ -41,8 +41,9 @@ static long vkt_call_create_vm(struct vkt_call *call)
 
 /*
  * Whether the VM's debugfs directory, kvm/<pid>-<fd> of the task that
- * created it, is there: kvm_destroy_vm() removes it, the one sign of a
- * VM's destruction that KVM shows outside of it.
+ * created it, is there: kvm_destroy_vm() removes it, one of the two signs
+ * of a VM's destruction that KVM shows outside of it (the other is a
+ * uevent).
  */
 static bool vkt_vm_debugfs_there(const char *name)
 {
@@ -275,6 +276,17 @@ int vkt_vm_destroyed(struct vkt_vm *vm)
 	if (!vm->debugfs[0])
 		return -ENOENT;
 	return !vkt_vm_debugfs_there(vm->debugfs);
+}
+
+/* Whether KVM has its debugfs directory, where each VM has one of its own. */
+bool vkt_kvm_debugfs(void)
+{
+	struct dentry *kvm_dir = debugfs_lookup("kvm", NULL);
+
+	if (IS_ERR_OR_NULL(kvm_dir))
+		return false;
+	dput(kvm_dir);
+	return true;
 }
 
 /* ---- the mock platform driver, whose probe registers a vfio device ------ */

@@ -101,6 +101,7 @@ int vkt_vm_del_file(struct vkt_vm *vm, struct file *file);
 void vkt_vm_release_kvfio(struct vkt_vm *vm);
 void vkt_vm_close(struct vkt_vm *vm);
 int vkt_vm_destroyed(struct vkt_vm *vm);
+bool vkt_kvm_debugfs(void);
 
 enum vkt_path {
 	VKT_PATH_GROUP,	/* VFIO_GROUP_GET_DEVICE_FD, in a type1 container */

@@ -93,7 +93,7 @@ static void vfio_kvm_lock_order_lock_kvm(struct kunit *test)
 	vkt_lock_order(test, &vkt_mock_lock_kvm);
 }
 
-/* vfio-pci zdev: its own lock, kvm_get_kvm(), then kvm->lock. */
+/* vfio_ap, and s390's zdev for vfio-pci: a lock, kvm_get_kvm(), kvm->lock. */
 static void vfio_kvm_lock_order_get_then_lock_kvm(struct kunit *test)
 {
 	vkt_lock_order(test, &vkt_mock_get_then_lock_kvm);

@@ -5,11 +5,11 @@
  * The s390 drivers that hit the group_lock <-> kvm->lock deadlock take
  * kvm->lock from open_device under a lock of their own, after a KVM
  * reference of their own: vfio_ap (guests_lock, kvm_get_kvm(), kvm->lock)
- * and vfio-pci zdev (kzdev_lock, kvm_get_kvm(), kvm->lock).  No x86 driver
- * does, so the suites bring mocks that do (get_then_lock_kvm), one that
- * takes kvm->lock on VFIO's reference alone (lock_kvm), one that keeps the
- * pointer and takes neither (use_kvm_unlocked), and one whose open_device
- * fails.
+ * and s390's zdev code for vfio-pci (kzdev_lock, kvm_get_kvm(), kvm->lock,
+ * reached through zpci_kvm_hook).  No x86 driver does, so the suites
+ * bring mocks that do (get_then_lock_kvm), one that takes kvm->lock on
+ * VFIO's reference alone (lock_kvm), one that keeps the pointer and takes
+ * neither (use_kvm_unlocked), and one whose open_device fails.
  */
 #include <linux/delay.h>
 #include <linux/jiffies.h>
@@ -18,9 +18,12 @@
 
 #include "vfio_kvm_mock.h"
 
-/* Far longer than any holder of kvm->lock needs on a working kernel. */
+/*
+ * Longer than any holder of kvm->lock takes in these cases on a working
+ * kernel, under TCG too; a slower holder fails the open, saying so.
+ */
 static unsigned int kvm_lock_poll_ms = 5000;
-module_param(kvm_lock_poll_ms, uint, 0644);
+module_param(kvm_lock_poll_ms, uint, 0444);
 MODULE_PARM_DESC(kvm_lock_poll_ms,
 		 "ms a mock polls for kvm->lock, while its holder makes no progress, before it gives up");
 

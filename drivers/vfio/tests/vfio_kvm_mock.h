@@ -98,8 +98,8 @@ static inline struct kvm *vkt_mock_kvm(struct vfio_device *vdev)
 }
 
 /*
- * A reference of the driver's own to that VM, as vfio-pci's zdev takes
- * one: the one place the suites hold a VM.
+ * A reference of the driver's own to that VM, as vfio_ap takes one: the
+ * one place the suites hold a VM.
  */
 static inline void *vkt_mock_hold_kvm(struct vfio_device *vdev)
 {

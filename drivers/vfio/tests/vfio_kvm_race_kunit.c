@@ -16,15 +16,15 @@
 #include "vfio_kvm_env.h"
 
 static unsigned int race_opens = 200;
-module_param(race_opens, uint, 0644);
+module_param(race_opens, uint, 0444);
 MODULE_PARM_DESC(race_opens, "device open/close cycles per race case");
 
 static unsigned int race_attaches = 1000;
-module_param(race_attaches, uint, 0644);
+module_param(race_attaches, uint, 0444);
 MODULE_PARM_DESC(race_attaches, "kvm-vfio add/release cycles per race case");
 
 static unsigned int race_kcsan_s = 10;
-module_param(race_kcsan_s, uint, 0644);
+module_param(race_kcsan_s, uint, 0444);
 MODULE_PARM_DESC(race_kcsan_s,
 		 "under KCSAN, seconds a race case goes on past its counts, unless the kernel reports first (0: the counts only)");
 
@@ -275,7 +275,9 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	attacher = vkt_thread_run(test, vkt_race_attacher, r, "vkt-attacher");
 	if (IS_ERR(attacher)) {
 		WRITE_ONCE(r->stop, true);
-		vkt_thread_join(opener, deadline, NULL, NULL, 0);
+		/* a late opener still uses the case's device and @r */
+		if (vkt_thread_join(opener, deadline, NULL, NULL, 0))
+			vkt_set_wedged("a race thread missed its deadline");
 		KUNIT_FAIL(test, "vkt_thread_run(): %ld", PTR_ERR(attacher));
 		return;
 	}

@@ -36,9 +36,12 @@ static struct vkt_vm *vkt_ref_vm(struct vkt_env *env)
 {
 	struct vkt_vm *vm = vkt_vm_create(&env->vms);
 
-	if (vkt_vm_destroyed(vm) < 0)
+	if (vkt_vm_destroyed(vm) < 0) {
+		KUNIT_ASSERT_FALSE_MSG(env->ctx.test, vkt_kvm_debugfs(),
+				       "KVM's debugfs directory has no kvm/<pid>-<fd> for the VM: the suite must follow how KVM names it now");
 		kunit_skip(env->ctx.test,
 			   "the VM has no debugfs directory (CONFIG_DEBUG_FS): its destruction cannot be seen");
+	}
 	return vm;
 }
 

@@ -195,14 +195,22 @@ static void vkt_reports_unwatch(void *reports)
 	tracepoint_synchronize_unregister();
 }
 
-/* Watch the console for reports until the case ends. */
-struct vkt_reports *vkt_reports_watch(struct kunit *test)
+/* A capture that only vkt_reports_feed() feeds: the console is not read. */
+struct vkt_reports *vkt_reports_new(struct kunit *test)
 {
 	struct vkt_reports *reports;
 
 	reports = kunit_kzalloc(test, sizeof(*reports), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, reports);
 	raw_spin_lock_init(&reports->lock);
+	return reports;
+}
+
+/* Watch the console for reports until the case ends. */
+struct vkt_reports *vkt_reports_watch(struct kunit *test)
+{
+	struct vkt_reports *reports = vkt_reports_new(test);
+
 	KUNIT_ASSERT_EQ_MSG(test, register_trace_console(vkt_reports_probe,
 							 reports), 0,
 			    "register_trace_console()");

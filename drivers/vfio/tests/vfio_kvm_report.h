@@ -10,6 +10,7 @@
 
 struct vkt_reports;
 
+struct vkt_reports *vkt_reports_new(struct kunit *test);
 struct vkt_reports *vkt_reports_watch(struct kunit *test);
 bool vkt_reports_describe(struct vkt_reports *reports, unsigned int i,
 			  char *buf, size_t size);

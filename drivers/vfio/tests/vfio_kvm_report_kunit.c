@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit cases for the suites' capture of kernel reports: pieces of text as
- * the console tracepoint gives them, fed to the capture.  Nothing is
- * printed: they need no VM and run wherever KUnit does.
+ * the console tracepoint gives them, fed to a capture that does not read
+ * the console.  Nothing is printed and no VM is needed.
  */
 #include <linux/kernel.h>
 #include <kunit/test.h>
@@ -84,7 +84,7 @@ KUNIT_ARRAY_PARAM(vkt_report_feeds, vkt_report_feeds, vkt_report_feed_desc);
 static void vfio_kvm_report_capture(struct kunit *test)
 {
 	const struct vkt_report_feed *feed = test->param_value;
-	struct vkt_reports *reports = vkt_reports_watch(test);
+	struct vkt_reports *reports = vkt_reports_new(test);
 	char buf[VKT_REPORT_DESC_LEN];
 	unsigned int i;
 

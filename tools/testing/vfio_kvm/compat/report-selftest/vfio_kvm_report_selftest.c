@@ -15,6 +15,7 @@
  * The module has its own copy of the capture, under other names: the
  * suites' module may be built in beside it.
  */
+#define vkt_reports_new	vkt_selftest_reports_new
 #define vkt_reports_watch	vkt_selftest_reports_watch
 #define vkt_reports_describe	vkt_selftest_reports_describe
 #define vkt_reports_forget	vkt_selftest_reports_forget
