@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Fill the cover letter git format-patch wrote: subject and text from
-cover-letter.txt, and, once the checks ran, their report and every CHECK
-checkpatch --strict left, which a reviewer would otherwise ask about.
+cover-letter.txt, and, once the checks ran, what was checked, any check
+that failed, and every CHECK checkpatch --strict left, which a reviewer
+would otherwise ask about (the whole report stays in report.txt).
 
 Usage: cover.py COVER TEXT KERNEL [REPORT CHECKPATCH-LOG...]"""
 
@@ -55,8 +56,14 @@ def main():
         with open(sys.argv[4]) as f:
             report = f.read()
         found = checks(sys.argv[5:])
-        extra = ('\nThe checks this series was put through (make series):\n\n'
-                 + textwrap.indent(report, '  '))
+        # what was checked, in a sentence; a check that failed, verbatim
+        failed = [l for l in report.split('\n') if l.startswith('not ok')]
+        extra = ('\nEach patch was checked with checkpatch --strict, kernel-doc, a W=1\n'
+                 'build and sparse (C=2), and the suites were run with kunit.py as\n'
+                 'the KernelCI job runs them.\n')
+        if failed:
+            extra += ('\nThese checks failed:\n\n'
+                      + textwrap.indent('\n'.join(failed), '  ') + '\n')
         if found:
             extra += ('\ncheckpatch --strict leaves these CHECKs:\n\n'
                       + '\n'.join(found) + '\n')

@@ -164,8 +164,11 @@ mail_args() {	# tree patch-file...: --to/--cc arguments for git format-patch
 	shift
 	who=$(cd "$tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
 		--roles "$@" 2>/dev/null | grep -vF "<$email>") || true
-	echo "$who" | sed -n 's/^\(.*\) (maintainer:.*/--to=\1/p'
-	echo "$who" | grep -v '(maintainer:' | sed -n 's/^\(.*\) (.*/--cc=\1/p'
+	# the address ends at its ">", or a bare list's at the first blank:
+	# the role after it may hold parentheses of its own, "(KUnit))"
+	echo "$who" | grep '(maintainer:' | sed -n -e 's/^\(.*>\) (.*/--to=\1/p'
+	echo "$who" | grep -v '(maintainer:' |
+		sed -n -e 's/^\(.*>\) (.*/--cc=\1/p' -e t -e 's/^\([^ ]*\) (.*/--cc=\1/p'
 }
 
 rm -rf "$OUT"
@@ -244,6 +247,9 @@ fix_commit_here() { g add -A -f; fix_message "$1" | g commit -q -s -F -; }
 fix_commit_here "$kunit_patch"
 sed -n '/^---$/,/^--- a\//p' "$kunit_patch" | sed '1d; $d' | g notes add -f -F - HEAD
 mapfile -t args < <(mail_args "$git_tree" "$kunit_patch")
+# KUnit's patches go through the kselftest tree, whose maintainer
+# get_maintainer.pl does not name for lib/kunit
+args+=(--cc="Shuah Khan <skhan@linuxfoundation.org>")
 g format-patch -q -1 --notes -o "$OUT/kunit" "${args[@]}"
 g checkout -q -f vkt-series
 
