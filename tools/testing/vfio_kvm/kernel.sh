@@ -267,19 +267,31 @@ vkt_stage_suite() {
 # it, for good: without it, a case that no deadline of the suites bounds
 # hangs the run.  6.1's KUnit differs too much: its runs rely on the
 # suites' own deadlines.  A tree of the user's own (KSRC=) is left as it is.
+# The fix as applied is kept beside the tree (.vkt-kunit-fix.patch): when
+# the project's changes, the old one is taken back and the new one applied.
 vkt_fix_kunit() {
 	local tree=$1 v patch=$VKT_DIR/patches/kunit/0001-kunit-dont-hang-the-run-on-a-test-thread-that-cannot-stop
+	local applied=$tree/.vkt-kunit-fix.patch
 	[ -f "$tree/.vkt-source" ] || return 0
-	grep -q 'did not stop, left running' "$tree/lib/kunit/try-catch.c" && return 0
 	v=$(sed -n 's/^VERSION = //p' "$tree/Makefile").$(sed -n 's/^PATCHLEVEL = //p' "$tree/Makefile")
 	case $v in
 	6.12) patch+=-6.12.patch ;;
 	7.*) patch+=.patch ;;
 	*) return 0 ;;
 	esac
+	if [ -f "$applied" ]; then
+		cmp -s "$applied" "$patch" && return 0
+		say "taking back the older KUnit fix from $tree"
+		patch -d "$tree" -p1 -R -F0 -s < "$applied" ||
+			fail_setup "the KUnit fix applied to $tree cannot be taken back: remove the tree"
+		rm -f "$applied"
+	fi
+	grep -q 'did not stop, left running' "$tree/lib/kunit/try-catch.c" &&
+		fail_setup "$tree has a KUnit fix of unknown version: remove the tree"
 	say "applying KUnit's fix for a stuck case to $tree (${patch##*/})"
 	patch -d "$tree" -p1 -N -F0 -s < "$patch" ||
 		fail_setup "${patch##*/} does not apply to $tree"
+	cp "$patch" "$applied"
 }
 
 # Copy the suite into the tree; a file whose content did not change keeps

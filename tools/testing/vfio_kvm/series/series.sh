@@ -231,7 +231,8 @@ else
 	stable_prefix="DRAFT $stable_prefix"
 	stable_check="skip:a draft with the project's own message: the stable rules want ${stable_commit:0:12}'s own (UPSTREAM_PATCH=its git format-patch)"
 fi
-sed -n '/^---$/,/^--- a\//p' "$stable_patch" | sed '1d; $d' | gs notes add -f -F - HEAD
+awk '/^---$/ && !f { f = 1; next } f && (/^ .*\| +[0-9]/ || /^diff --git/) { exit } f' "$stable_patch" |
+	gs notes add -f -F - HEAD
 mapfile -t args < <(mail_args "$git_tree" "$stable_patch" | sed 's/^--to=/--cc=/')
 gs format-patch -q -1 --notes -o "$OUT/stable" --subject-prefix="$stable_prefix" \
 	--to=stable@vger.kernel.org "${args[@]}"
@@ -245,7 +246,8 @@ patch -d "$git_tree" -p1 -F0 -s < "$kunit_patch" ||
 	fail_setup "${kunit_patch##*/} does not apply to $src_desc"
 fix_commit_here() { g add -A -f; fix_message "$1" | g commit -q -s -F -; }
 fix_commit_here "$kunit_patch"
-sed -n '/^---$/,/^--- a\//p' "$kunit_patch" | sed '1d; $d' | g notes add -f -F - HEAD
+awk '/^---$/ && !f { f = 1; next } f && (/^ .*\| +[0-9]/ || /^diff --git/) { exit } f' "$kunit_patch" |
+	g notes add -f -F - HEAD
 mapfile -t args < <(mail_args "$git_tree" "$kunit_patch")
 # KUnit's patches go through the kselftest tree, whose maintainer
 # get_maintainer.pl does not name for lib/kunit
