@@ -431,12 +431,10 @@ static void vkt_dev_open_group(struct vkt_dev *dev)
 	int fd;
 
 	dev->group = vkt_dev_group_node(dev);
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->group), "open the group: %ld",
-			       PTR_ERR(dev->group));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, dev->group, "opening the group");
 
 	dev->container = vkt_open_node(dev->ctx, "vfio/vfio");
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->container),
-			       "open vfio/vfio: %ld", PTR_ERR(dev->container));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, dev->container, "opening vfio/vfio");
 
 	fd = vkt_install(dev->container);
 	KUNIT_ASSERT_GE(test, fd, 0);
@@ -457,8 +455,7 @@ static void vkt_dev_open_iommufd(struct vkt_dev *dev)
 	struct kunit *test = dev->ctx->test;
 
 	dev->iommufd = vkt_open_node(dev->ctx, "iommu");
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(dev->iommufd), "open iommu: %ld",
-			       PTR_ERR(dev->iommufd));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, dev->iommufd, "opening iommu");
 }
 
 /* A device of mock @b, opened through @path, in the dev_set @dev_set_id. */
@@ -481,9 +478,7 @@ struct vkt_dev *vkt_dev_create(struct vkt_devs *devs, enum vkt_path path,
 	/* the driver's probe registers the vfio device, its remove unregisters */
 	pdev = platform_device_register_data(NULL, VKT_DRV_NAME,
 					     PLATFORM_DEVID_AUTO, &pd, sizeof(pd));
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(pdev),
-			       "platform_device_register_data(): %ld",
-			       PTR_ERR(pdev));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pdev);
 	dev->pdev = pdev;
 	KUNIT_ASSERT_NOT_NULL_MSG(test, pdev->dev.driver,
 				  "%s: the mock driver's probe failed, or it did not bind (see the log)",
@@ -766,8 +761,7 @@ int vkt_case_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL_MSG(test, devtmpfs, "no devtmpfs");
 	/* devtmpfs is built in: get_fs_type() took no module reference */
 	env->ctx.devtmpfs = vfs_kern_mount(devtmpfs, 0, "devtmpfs", NULL);
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(env->ctx.devtmpfs),
-			       "mount devtmpfs: %ld", PTR_ERR(env->ctx.devtmpfs));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, env->ctx.devtmpfs, "mounting devtmpfs");
 
 	env->ctx.ubuf = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE,
 				      PROT_READ | PROT_WRITE,

@@ -58,9 +58,9 @@ static void vkt_lock_order(struct kunit *test,
 		KUNIT_EXPECT_TRUE_MSG(test, IS_ERR(file),
 				      "opening the device with a failing open_device succeeded");
 	else
-		KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file),
-				       "opening the device through its %s: %ld",
-				       vkt_path_name(path), PTR_ERR(file));
+		KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, file,
+						 "opening the device through its %s",
+						 vkt_path_name(path));
 	/*
 	 * The premise: the mock had the VM in open_device, where it takes
 	 * kvm->lock.  Without it the case would observe nothing.
@@ -166,7 +166,7 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 	dev->mock->gate = &w->gate;
 
 	thread = vkt_thread_run(test, vkt_release_fn, w, "vkt-release");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(thread));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, thread);
 
 	file = vkt_dev_open(dev);
 	dev->mock->gate = NULL;

@@ -271,7 +271,7 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 	r->end = start + vkt_timeout_s * HZ / 2;
 	r->kcsan_end = start + race_kcsan_s * HZ;
 	opener = vkt_thread_run(test, vkt_race_opener, r, "vkt-opener");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(opener));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, opener);
 	attacher = vkt_thread_run(test, vkt_race_attacher, r, "vkt-attacher");
 	if (IS_ERR(attacher)) {
 		WRITE_ONCE(r->stop, true);

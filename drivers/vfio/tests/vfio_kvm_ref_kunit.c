@@ -60,9 +60,9 @@ static struct file *vkt_ref_open(struct kunit *test, struct vkt_dev *dev,
 		return file;
 	}
 	file = vkt_dev_open(dev);
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file),
-			       "opening the device through its %s: %ld",
-			       vkt_path_name(dev->path), PTR_ERR(file));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, file,
+					 "opening the device through its %s",
+					 vkt_path_name(dev->path));
 	return file;
 }
 
@@ -244,8 +244,7 @@ static struct file *vkt_ref_file(struct kunit *test, struct vkt_dev *dev)
 	if (dev->path == VKT_PATH_GROUP)
 		return dev->group;
 	file = vkt_dev_cdev_open(dev);
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file),
-			       "opening the device's cdev: %ld", PTR_ERR(file));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, file, "opening the device's cdev");
 	return file;
 }
 
@@ -427,7 +426,7 @@ static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
 	first = vkt_ref_open_with_vm(test, dev, vm);
 
 	second = vkt_dev_cdev_open(dev);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(second));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, second);
 	if (attached)
 		KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, second), 0);
 	ret = vkt_dev_cdev_bind(dev, second);
@@ -462,7 +461,7 @@ static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 
 	/* the group of @grouped is open: its cdev cannot be bound */
 	file = vkt_dev_cdev_open(grouped);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, file);
 	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, file), 0);
 	KUNIT_EXPECT_LT_MSG(test, vkt_dev_cdev_bind(grouped, file), 0,
 			    "VFIO_DEVICE_BIND_IOMMUFD while the device's group is open succeeded");

@@ -10,7 +10,7 @@ CHECK = re.compile(r'\bKUNIT_(EXPECT|ASSERT)_\w+\(|\bKUNIT_FAIL(_AND_ABORT)?\(|\
 # Checks that only guard a case's setup (an attach, an allocation, a
 # thread): they fail when the test cannot run, not when the kernel is wrong.
 SETUP = re.compile(r'vkt_vm_attach\(|vkt_vm_detach\(|vkt_vm_add_file\(|'
-		   r'IS_ERR\((thread|opener|second)\)|ASSERT_NOT_NULL\(test, (w|r|iommu_group)\)|'
+		   r'IS_ERR\((thread|opener|second)\)|NOT_ERR_OR_NULL\(test, (thread|opener|second|pdev|file)\)|ASSERT_NOT_NULL\(test, (w|r|iommu_group)\)|'
 		   r'kthread_run|IS_ERR\(file\)\);$')
 FAILED_AT = re.compile(r'(?:EXPECTATION|ASSERTION) FAILED at \S*?([\w.]+\.c):(\d+)')
 
