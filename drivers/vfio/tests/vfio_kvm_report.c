@@ -227,7 +227,7 @@ struct vkt_reports *vkt_reports_watch(struct kunit *test)
 bool vkt_reports_describe(struct vkt_reports *reports, unsigned int i,
 			  char *buf, size_t size)
 {
-	const struct vkt_report *report = &reports->reports[i];
+	const struct vkt_report *report;
 	unsigned long flags;
 	unsigned int j;
 	size_t n;
@@ -243,6 +243,7 @@ bool vkt_reports_describe(struct vkt_reports *reports, unsigned int i,
 			  VKT_REPORT_MAX);
 		goto out;
 	}
+	report = &reports->reports[i];
 	n = scnprintf(buf, size, "%s (\"%s\")", report->kind, report->headline);
 	for (j = 0; j < report->nr_classes; j++)
 		n += scnprintf(buf + n, size - n, "%s%s",
