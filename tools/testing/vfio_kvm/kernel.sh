@@ -196,13 +196,6 @@ vkt_hook_kconfig() {
 	done
 }
 
-# Take out a hook of an older suite: line $2 of file $1.
-vkt_unhook() {
-	if grep -qxF "$2" "$1"; then
-		grep -vxF "$2" "$1" > "$1.tmp" && mv "$1.tmp" "$1"
-	fi
-}
-
 # The kernel generation whose adapter a tree needs (compat/GEN), or nothing
 # for the kernels the suites are written for (6.12 to 7.3, before 7.4's
 # file-based KVM reference).
@@ -216,6 +209,18 @@ vkt_compat_gen() {
 		# 7.4's file-based KVM reference: device->kvm is the VM's file
 		echo 7.4
 	fi
+}
+
+# The adapter the tree's suites were staged with (compat/GEN), or nothing:
+# the one whose header they include.
+vkt_staged_gen() {
+	local h
+	for h in "$VKT_DIR"/compat/*/vfio_kvm_compat.h; do
+		if cmp -s "$h" "$1/drivers/vfio/tests/vfio_kvm_compat.h"; then
+			basename "$(dirname "$h")"
+			return
+		fi
+	done
 }
 
 # Whether the tree has kzalloc_obj() (or needs compat/slab-obj.h).
@@ -300,32 +305,19 @@ vkt_install_suite() {
 	local tree=$1 stage slab_obj=n
 	vkt_fix_kunit "$tree"
 	vkt_has_slab_obj "$tree" || slab_obj=y
-	VKT_STAGED_GEN=$(vkt_compat_gen "$tree")
 	stage=$(mktemp -d)
 	vkt_stage_suite "$tree" "$stage" "$slab_obj"
 	rsync -r --checksum --delete "$stage/" "$tree/drivers/vfio/tests/"
 	rm -rf "$stage"
 	vkt_hook_kconfig "$tree"
 	vkt_hook "$tree/drivers/vfio/Makefile" 'obj-y += tests/'
-	# a tree the suite was installed in when its KUnit helpers were KUnit's
-	vkt_unhook "$tree/lib/kunit/Makefile" 'kunit-objs += thread.o reports.o'
-	vkt_unhook "$tree/lib/kunit/Makefile" 'obj-$(CONFIG_KUNIT_REPORTS_TEST) += kunit-reports-test.o'
-	vkt_unhook "$tree/lib/kunit/Makefile" 'obj-$(CONFIG_KUNIT) += kunit_thread.o kunit_reports.o'
-	vkt_unhook "$tree/lib/kunit/Makefile" 'obj-$(CONFIG_KUNIT_REPORTS_TEST) += kunit_reports_test.o'
-	vkt_unhook "$tree/lib/kunit/Makefile" 'CFLAGS_thread.o += -include $(srctree)/$(src)/vkt_slab_obj.h'
-	vkt_unhook "$tree/lib/kunit/Kconfig" 'source "lib/kunit/Kconfig.reports"'
-	rm -f "$tree"/lib/kunit/{thread,reports,kunit-reports-test}.c \
-	      "$tree"/lib/kunit/kunit_{thread,reports,reports_test}.c \
-	      "$tree"/lib/kunit/{Kconfig.reports,vkt_slab_obj.h} \
-	      "$tree"/include/kunit/{thread,reports}.h \
-	      "$tree"/include/kunit/kunit_{thread,reports}.h
 }
 
 # After kernel patches: the suite again if the patches made the tree one of
 # another generation (7.4's file-based KVM reference on 7.3.4), whose
 # adapter it then needs.
 vkt_restage_suite() {
-	[ "$(vkt_compat_gen "$1")" = "${VKT_STAGED_GEN:-}" ] && return 0
+	[ "$(vkt_compat_gen "$1")" = "$(vkt_staged_gen "$1")" ] && return 0
 	say "the patches make the tree one whose suites need the adapter compat/$(vkt_compat_gen "$1"): staging the suites again"
 	vkt_install_suite "$1"
 }
