@@ -16,8 +16,13 @@
 # BASE_CONFIG: minimal (the project's kernel, configs/modules.config) or
 # debian (Debian's own configuration of KVER as a distribution's debug
 # kernel: configs/debug.config, distro.config and debian-build.config;
-# LOCKDEP=y only), TCG: multi (QEMU's default, a thread per vCPU) or
-# single; single by default with BASE_CONFIG=debian.  Debian's
+# LOCKDEP=y only) or fedora (Fedora's kernel-debug configuration,
+# configs/kernel-x86_64-debug-fedora.config, with KASAN, and
+# fedora-build.config; the suites from its KUNIT_ALL_TESTS, their modules
+# where Fedora's packaging puts them, booted with kunit.enable=1 as
+# Fedora's must be; LOCKDEP=y only), TCG: multi (QEMU's default, a thread
+# per vCPU) or single; single by default with BASE_CONFIG=debian or
+# fedora (JUMP_LABEL in both).  Debian's
 # configuration has JUMP_LABEL, which the project's kernels do not: each
 # VM the cases create or destroy patches __schedule()'s preempt-notifier
 # branch on every CPU.  Under QEMU 7.2's multi-threaded TCG, 2 runs of 2
@@ -49,10 +54,16 @@ KERNEL_PATCHES=${KERNEL_PATCHES:-}
 BASE_CONFIG=${BASE_CONFIG:-minimal}
 case $BASE_CONFIG in
 minimal) ;;
-debian) [ "$LOCKDEP" = y ] || fail_setup "BASE_CONFIG=debian is a debug kernel: LOCKDEP=y only" ;;
-*) fail_setup "BASE_CONFIG must be minimal or debian, not '$BASE_CONFIG'" ;;
+debian|fedora) [ "$LOCKDEP" = y ] || fail_setup "BASE_CONFIG=$BASE_CONFIG is a debug kernel: LOCKDEP=y only" ;;
+*) fail_setup "BASE_CONFIG must be minimal, debian or fedora, not '$BASE_CONFIG'" ;;
 esac
-TCG=${TCG:-$([ "$BASE_CONFIG" = debian ] && echo single || echo multi)}
+TCG=${TCG:-$([ "$BASE_CONFIG" = minimal ] && echo multi || echo single)}
+# Fedora's kernel runs no suite without kunit.enable=1
+# (KUNIT_DEFAULT_ENABLED is off), and with KASAN on a single TCG thread
+# takes longer: the boots' time limits (s), the demonstration's and the
+# loads'
+boot_args="" demo_limit=300 limit=1200
+[ "$BASE_CONFIG" != fedora ] || boot_args="kunit.enable=1 " demo_limit=900 limit=3600
 case $TCG in
 multi) ;;
 single)
@@ -88,6 +99,9 @@ build="$CACHE/build/$KVER-modules-lockdep-$LOCKDEP"
 if [ "$BASE_CONFIG" = debian ]; then
 	EXPECT_AS=${EXPECT_AS:-module-check-debian-$KVER${patches:+-patched}}
 	build="$CACHE/build/$KVER-debian-lockdep-$LOCKDEP"
+elif [ "$BASE_CONFIG" = fedora ]; then
+	EXPECT_AS=${EXPECT_AS:-module-check-fedora-$KVER${patches:+-patched}}
+	build="$CACHE/build/$KVER-fedora-lockdep-$LOCKDEP"
 fi
 expect_as=${EXPECT_AS:-modules-$KVER${patches:+-patched}}
 # a matrix line's logs under its name, each run's in a folder of its own
@@ -101,6 +115,9 @@ export CCACHE_DIR="$CACHE/ccache" CCACHE_BASEDIR="$tree"
 if [ "$BASE_CONFIG" = debian ]; then
 	say "kernel: Debian linux-source-$KVER $(vkt_debian_version "$KVER") with Debian's own configuration, a debug flavour and the suites as modules${patches:+, patches: ${patches[*]##*/}}; TCG $TCG"
 	vkt_distro_kernel "$tree" "$build" "$KVER" || fail_setup "the Debian debug kernel could not be configured or built"
+elif [ "$BASE_CONFIG" = fedora ]; then
+	say "kernel: Debian linux-source-$KVER $(vkt_debian_version "$KVER") with Fedora's kernel-debug configuration (${VKT_FEDORA_CONFIG##*/}), the suites from its KUNIT_ALL_TESTS${patches:+, patches: ${patches[*]##*/}}; TCG $TCG"
+	vkt_fedora_kernel "$tree" "$build" || fail_setup "the Fedora debug kernel could not be configured or built"
 else
 	say "kernel: Debian linux-source-$KVER $(vkt_debian_version "$KVER"), VFIO, KVM and the suites as modules${patches:+, patches: ${patches[*]##*/}}"
 	vkt_modules_kernel "$tree" "$build" "$LOCKDEP" || fail_setup "the modules kernel could not be built"
@@ -132,12 +149,12 @@ boot_guest() {	# log, time limit (s), kernel command line
 # ends the boot there)
 say "booting the guest: kvm_amd unloaded while VFIO holds a VM"
 demo_log="$out/demo.log"
-boot_guest "$demo_log" 300 "oops=panic vkt.demo=vendor-unload kunit.filter_glob=vfio_kvm_internals.vfio_kvm_internals_pins_vendor_module"
+boot_guest "$demo_log" "$demo_limit" "${boot_args}oops=panic vkt.demo=vendor-unload kunit.filter_glob=vfio_kvm_internals.vfio_kvm_internals_pins_vendor_module"
 demo_rc=$qemu_rc
 
 say "booting the guest: load, $REPEAT unload/reload cycles, leak checks"
 log="$out/guest.log"
-boot_guest "$log" 1200 "kmemleak=on"
+boot_guest "$log" "$limit" "${boot_args}kmemleak=on"
 
 rc=0
 VKT_KUNIT_DIR="$tree/tools/testing/kunit" \
