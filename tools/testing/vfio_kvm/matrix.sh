@@ -118,12 +118,12 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 		continue
 	fi
 	# a variant of a kernel, KVER:VARIANT: another architecture than
-	# x86_64 (arm64), Debian's own configuration (debian, for
-	# module-check), the data-race detector (kcsan)
+	# x86_64 (arm64), Debian's or Fedora's own configuration (debian,
+	# fedora, for module-check), the data-race detector (kcsan)
 	kcol=$kernel arch=x86_64 kbase=minimal kcsan=n
 	case "$kernel" in *:*) arch=${kernel#*:}; kernel=${kernel%%:*};; esac
 	case "$arch" in
-	debian) arch=x86_64 kbase=debian ;;
+	debian|fedora) kbase=$arch arch=x86_64 ;;
 	kcsan) arch=x86_64 kcsan=y ;;
 	esac
 	[ -z "$MATRIX_KERNELS" ] || [[ " $MATRIX_KERNELS " == *" $kernel "* ]] || continue
