@@ -204,7 +204,8 @@ def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc,
 		if n == 0:
 			print('first load:')
 			for c in run.leaves:
-				print('    %-4s %s' % (c.status, c.name))
+				print(('    %-4s %s %s' % (c.status, c.name,
+							c.why()[:120] if c.status != 'PASS' else '')).rstrip())
 	checks.append(('%d loads, every suite\'s results complete and every case as expected.txt says' %
 		       (repeat + 1), loads == repeat + 1 and not misses,
 		       '(%d loads ran, %d case results, %d problems%s)' %
