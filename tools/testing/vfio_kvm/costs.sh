@@ -26,6 +26,7 @@ describe() {
 	6.12-modules-lockdep-y) echo "6.12 as modules (make test-fixes)" ;;
 	7.3-kcsan-lockdep-y) echo "7.3 with KCSAN (gate: kcsan-7.3 and its mutant)" ;;
 	7.3-debian-lockdep-y) echo "Debian's own 7.3 config, debug flavour (make matrix)" ;;
+	7.3-fedora-lockdep-y) echo "Fedora's kernel-debug config on 7.3, KASAN (make matrix)" ;;
 	*) echo "$1" ;;
 	esac
 }

@@ -576,6 +576,91 @@ vkt_distro_kernel() {	# tree, build, kver
 	vkt_install_modules "$tree" "$build" "$cc"
 }
 
+# Fedora's own configuration of its x86_64 debug kernel, kept in configs/
+# with its origin in a header; after the header's blank line, the file as
+# Fedora has it, whose git blob id is this.
+VKT_FEDORA_CONFIG=$VKT_DIR/configs/kernel-x86_64-debug-fedora.config
+VKT_FEDORA_BLOB=5ff5560d6fab5c80634224ad99f66c8baca36704
+
+# Where Fedora's packaging puts a module: def_variants.yaml.fedora, which
+# kernel.spec applies with filtermods.py to the paths of modules.dep
+# (each rule anchored after the first directory, "kernel/"), sends
+#   .*kunit.*       (needs modules-internal: exact_pkg, ignore_deps)
+#   .*test[^/]*.ko  (wants modules-internal: unless a module of another
+#                    package depends on it; none of the guest's does)
+# to kernel-debug-modules-internal, whose modules the spec moves from
+# /lib/modules/KVER/kernel/ to /lib/modules/KVER/internal/.  Every other
+# module the guest loads stays in kernel/ (modules-core).
+VKT_FEDORA_INTERNAL='^[^/]+/(.*kunit.*|.*test[^/]*.ko)'
+
+# The modules installed in $1/modroot, placed as Fedora's packages place
+# them, with modules.dep made anew; checks that the suites are there.
+vkt_fedora_modules() {	# build
+	local dir kver ko
+	kver=$(basename "$1"/modroot/lib/modules/*)
+	dir=$1/modroot/lib/modules/$kver
+	(cd "$dir" && find kernel -name '*.ko' | grep -E "$VKT_FEDORA_INTERNAL") |
+	while read -r ko; do
+		mkdir -p "$dir/internal/$(dirname "${ko#kernel/}")"
+		mv "$dir/$ko" "$dir/internal/${ko#kernel/}"
+	done
+	depmod -b "$1/modroot" "$kver" || return
+	grep -q '^internal/drivers/vfio/tests/vfio_kvm_kunit.ko:' "$dir/modules.dep" || {
+		echo "vfio_kvm_kunit.ko is not where Fedora's packaging puts it (internal/drivers/vfio/tests/)" >&2
+		return 1
+	}
+	say "modules placed as Fedora packages them: $(cd "$dir" && find internal -name '*.ko' | sort | tr '\n' ' ')in kernel-debug-modules-internal; $(cd "$dir" && find kernel -name '*.ko' | wc -l) in kernel/"
+}
+
+# The kernel of module-check.sh with BASE_CONFIG=fedora: Fedora's debug
+# configuration (VKT_FEDORA_CONFIG) with what the runner changes to build
+# it here (configs/fedora-build.config), on the tree's sources with the
+# suites' Kconfig hooked, reduced to the modules the guest loads (make
+# localmodconfig), built in $build, its modules installed under
+# $build/modroot where Fedora's packages put them (vkt_fedora_modules).
+# Nothing names the suites' symbol: Fedora's KUNIT_ALL_TESTS makes it m.
+# vkt_fedora_config.py checks that, and that Fedora's choices for what the
+# suites touch are still Fedora's but for what the fragment says; Fedora's
+# file alone through olddefconfig (.config.control) shows what this tree
+# makes of it.
+vkt_fedora_kernel() {	# tree, build
+	local tree=$1 build=$2 cc="ccache gcc" frag=$VKT_DIR/configs/fedora-build.config m blob
+	mkdir -p "$build"
+	sed '1,/^$/d' "$VKT_FEDORA_CONFIG" > "$build/.config.fedora"
+	blob=$({ printf 'blob %s\0' "$(wc -c < "$build/.config.fedora")"
+		 cat "$build/.config.fedora"; } | sha1sum | cut -d' ' -f1)
+	[ "$blob" = "$VKT_FEDORA_BLOB" ] || {
+		echo "${VKT_FEDORA_CONFIG##*/} is not Fedora's file its header names (git blob $blob, not $VKT_FEDORA_BLOB)" >&2
+		return 1
+	}
+	for m in $VKT_DEBIAN_MODULES; do echo "$m 0 0"; done > "$build/lsmod"
+	{
+		cp "$build/.config.fedora" "$build/.config" &&
+		make -C "$tree" O="$build" CC="$cc" olddefconfig &&
+		cp "$build/.config" "$build/.config.control" &&
+		(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$build" \
+			"$build/.config.fedora" "$frag") &&
+		make -C "$tree" O="$build" CC="$cc" olddefconfig &&
+		cp "$build/.config" "$build/.config.merged" &&
+		make -C "$tree" O="$build" CC="$cc" LSMOD="$build/lsmod" localmodconfig &&
+		cp "$build/.config" "$build/.config.reduced" &&
+		(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$build" \
+			"$build/.config.reduced" "$frag") &&
+		make -C "$tree" O="$build" CC="$cc" olddefconfig
+	} > "$build/config.log" 2>&1 < /dev/null || {
+		tail -20 "$build/config.log" >&2
+		echo "kernel configuration failed (log: $build/config.log)" >&2
+		return 1
+	}
+	python3 "$VKT_DIR/vkt_fedora_config.py" "$build/.config.fedora" "$build/.config.control" \
+		"$build/.config.merged" "$build/.config" "$frag" | tee "$build/fedora-diff.txt" || return
+	say "building (log: $build/build.log)"
+	vkt_build "$tree" "$build" "$cc" "${JOBS:-$(nproc)}" x86_64 \
+		"$(basename "$(vkt_qemu_image x86_64)")" modules || return
+	vkt_install_modules "$tree" "$build" "$cc" || return
+	vkt_fedora_modules "$build"
+}
+
 # A busybox initramfs of the modules kernel in $build: its modules, with
 # any module given in place of the installed one of its name, and $2 as
 # /init.

@@ -118,12 +118,12 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 		continue
 	fi
 	# a variant of a kernel, KVER:VARIANT: another architecture than
-	# x86_64 (arm64), Debian's own configuration (debian, for
-	# module-check), the data-race detector (kcsan)
+	# x86_64 (arm64), Debian's or Fedora's own configuration (debian,
+	# fedora, for module-check), the data-race detector (kcsan)
 	kcol=$kernel arch=x86_64 kbase=minimal kcsan=n
 	case "$kernel" in *:*) arch=${kernel#*:}; kernel=${kernel%%:*};; esac
 	case "$arch" in
-	debian) arch=x86_64 kbase=debian ;;
+	debian|fedora) kbase=$arch arch=x86_64 ;;
 	kcsan) arch=x86_64 kcsan=y ;;
 	esac
 	[ -z "$MATRIX_KERNELS" ] || [[ " $MATRIX_KERNELS " == *" $kernel "* ]] || continue
@@ -143,7 +143,9 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 	# a build that fails must not leave the last run's record to be judged
 	rm -f "$out/$name".*
 	start=$(date +%s)
-	if [ "$check" = modules ]; then
+	# a distribution's configuration is module-check's (its lines and
+	# mutants)
+	if [ "$check" = modules ] || [ "$kbase" != minimal ]; then
 		KVER=$kernel LOCKDEP=$lockdep KERNEL_PATCHES=$kp EXPECT_AS=$name BASE_CONFIG=$kbase \
 			REPEAT=${boots:-${REPEAT:-20}} "$here/module-check.sh" | tee "$out/$name.txt"
 		rc=${PIPESTATUS[0]}
@@ -184,6 +186,9 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 		;;
 	modules)
 		count "$(cat "$out/$name.txt")"
+		# a mutant's baseline: this line, if every module check passed
+		[ "$x" != 0 ] || [ -n "${baseline[$kcol:$patches]:-}" ] ||
+			baseline[$kcol:$patches]=$name
 		row "$name" "$kernel" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $secs "$m module checks passed, $x failed"
 		;;
 	rejected)
@@ -211,8 +216,17 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 			missed=$((missed + 1))
 			continue
 		fi
-		verdict=$(python3 "$here/vkt_results.py" killed "$out/$base.boots" "$record" \
-			  "$killers" "$pattern" "$history/$base.txt")
+		if [ "$kbase" != minimal ]; then
+			# module-check's first load: a killer failed for the
+			# pattern's reason (its baseline passed every check)
+			killer=$(sed 's/\./\\./g; s/\*/.*/g; s/,/|/g' <<< "$killers")
+			verdict=$(grep -m1 -E "^    FAIL ($killer) .*($pattern)" "$out/$name.txt" ||
+				  echo "no case of $killers failed in the first load for /$pattern/ (baseline $base)")
+			[[ "$verdict" == "    FAIL "* ]]
+		else
+			verdict=$(python3 "$here/vkt_results.py" killed "$out/$base.boots" "$record" \
+				  "$killers" "$pattern" "$history/$base.txt")
+		fi
 		if [ $? -eq 0 ]; then
 			row "$name" "$kernel" "killed" $secs "$verdict"
 			met=$((met + 1))

@@ -12,12 +12,18 @@
 # VM does (module-check.vendor_unload in expected.txt).
 #
 # Environment: KVER (7.3), CACHE, REPEAT (20), LOCKDEP (y), STALL (120, as
-# run.sh's), KERNEL_PATCHES (applied for the run, as for run.sh),
+# run.sh's; 600 with BASE_CONFIG=fedora), KERNEL_PATCHES (applied for the
+# run, as for run.sh),
 # BASE_CONFIG: minimal (the project's kernel, configs/modules.config) or
 # debian (Debian's own configuration of KVER as a distribution's debug
 # kernel: configs/debug.config, distro.config and debian-build.config;
-# LOCKDEP=y only), TCG: multi (QEMU's default, a thread per vCPU) or
-# single; single by default with BASE_CONFIG=debian.  Debian's
+# LOCKDEP=y only) or fedora (Fedora's kernel-debug configuration,
+# configs/kernel-x86_64-debug-fedora.config, with KASAN, and
+# fedora-build.config; the suites from its KUNIT_ALL_TESTS, their modules
+# where Fedora's packaging puts them, booted with kunit.enable=1 as
+# Fedora's must be; LOCKDEP=y only), TCG: multi (QEMU's default, a thread
+# per vCPU) or single; single by default with BASE_CONFIG=debian or
+# fedora (JUMP_LABEL in both).  Debian's
 # configuration has JUMP_LABEL, which the project's kernels do not: each
 # VM the cases create or destroy patches __schedule()'s preempt-notifier
 # branch on every CPU.  Under QEMU 7.2's multi-threaded TCG, 2 runs of 2
@@ -49,10 +55,19 @@ KERNEL_PATCHES=${KERNEL_PATCHES:-}
 BASE_CONFIG=${BASE_CONFIG:-minimal}
 case $BASE_CONFIG in
 minimal) ;;
-debian) [ "$LOCKDEP" = y ] || fail_setup "BASE_CONFIG=debian is a debug kernel: LOCKDEP=y only" ;;
-*) fail_setup "BASE_CONFIG must be minimal or debian, not '$BASE_CONFIG'" ;;
+debian|fedora) [ "$LOCKDEP" = y ] || fail_setup "BASE_CONFIG=$BASE_CONFIG is a debug kernel: LOCKDEP=y only" ;;
+*) fail_setup "BASE_CONFIG must be minimal, debian or fedora, not '$BASE_CONFIG'" ;;
 esac
-TCG=${TCG:-$([ "$BASE_CONFIG" = debian ] && echo single || echo multi)}
+TCG=${TCG:-$([ "$BASE_CONFIG" = minimal ] && echo multi || echo single)}
+# Fedora's kernel runs no suite without kunit.enable=1
+# (KUNIT_DEFAULT_ENABLED is off), and with KASAN on a single TCG thread
+# takes longer: the boots' time limits (s), the demonstration's and the
+# loads', and the default STALL (the guest needs 60 to 70 s to reach its
+# init, and each of the two kmemleak scans of the sample's leaks that come
+# first takes 10 to 70 s: its first suite starts 120 s or more into the
+# boot)
+boot_args="" demo_limit=300 limit=1200 stall=120
+[ "$BASE_CONFIG" != fedora ] || boot_args="kunit.enable=1 " demo_limit=900 limit=3600 stall=600
 case $TCG in
 multi) ;;
 single)
@@ -88,6 +103,9 @@ build="$CACHE/build/$KVER-modules-lockdep-$LOCKDEP"
 if [ "$BASE_CONFIG" = debian ]; then
 	EXPECT_AS=${EXPECT_AS:-module-check-debian-$KVER${patches:+-patched}}
 	build="$CACHE/build/$KVER-debian-lockdep-$LOCKDEP"
+elif [ "$BASE_CONFIG" = fedora ]; then
+	EXPECT_AS=${EXPECT_AS:-module-check-fedora-$KVER${patches:+-patched}}
+	build="$CACHE/build/$KVER-fedora-lockdep-$LOCKDEP"
 fi
 expect_as=${EXPECT_AS:-modules-$KVER${patches:+-patched}}
 # a matrix line's logs under its name, each run's in a folder of its own
@@ -101,6 +119,9 @@ export CCACHE_DIR="$CACHE/ccache" CCACHE_BASEDIR="$tree"
 if [ "$BASE_CONFIG" = debian ]; then
 	say "kernel: Debian linux-source-$KVER $(vkt_debian_version "$KVER") with Debian's own configuration, a debug flavour and the suites as modules${patches:+, patches: ${patches[*]##*/}}; TCG $TCG"
 	vkt_distro_kernel "$tree" "$build" "$KVER" || fail_setup "the Debian debug kernel could not be configured or built"
+elif [ "$BASE_CONFIG" = fedora ]; then
+	say "kernel: Debian linux-source-$KVER $(vkt_debian_version "$KVER") with Fedora's kernel-debug configuration (${VKT_FEDORA_CONFIG##*/}), the suites from its KUNIT_ALL_TESTS${patches:+, patches: ${patches[*]##*/}}; TCG $TCG"
+	vkt_fedora_kernel "$tree" "$build" || fail_setup "the Fedora debug kernel could not be configured or built"
 else
 	say "kernel: Debian linux-source-$KVER $(vkt_debian_version "$KVER"), VFIO, KVM and the suites as modules${patches:+, patches: ${patches[*]##*/}}"
 	vkt_modules_kernel "$tree" "$build" "$LOCKDEP" || fail_setup "the modules kernel could not be built"
@@ -118,7 +139,7 @@ vkt_initramfs "$build" "$build/module-check.init" "$build/initramfs.cpio.gz"
 # A guest that has not started a suite in STALL s (QEMU's TCG can leave a
 # kernel stuck in early boot) is stopped and booted once more, as run.sh
 # does, its log kept beside; a second hang is the boot's outcome.
-STALL=${STALL:-120}
+STALL=${STALL:-$stall}
 qemu_rc=	# each boot's QEMU exit status, from vkt_boot_modules
 boot_guest() {	# log, time limit (s), kernel command line
 	vkt_boot_modules "$build" "$1" "$2" "$3" "$build/initramfs.cpio.gz" "$STALL"
@@ -132,12 +153,12 @@ boot_guest() {	# log, time limit (s), kernel command line
 # ends the boot there)
 say "booting the guest: kvm_amd unloaded while VFIO holds a VM"
 demo_log="$out/demo.log"
-boot_guest "$demo_log" 300 "oops=panic vkt.demo=vendor-unload kunit.filter_glob=vfio_kvm_internals.vfio_kvm_internals_pins_vendor_module"
+boot_guest "$demo_log" "$demo_limit" "${boot_args}oops=panic vkt.demo=vendor-unload kunit.filter_glob=vfio_kvm_internals.vfio_kvm_internals_pins_vendor_module"
 demo_rc=$qemu_rc
 
 say "booting the guest: load, $REPEAT unload/reload cycles, leak checks"
 log="$out/guest.log"
-boot_guest "$log" 1200 "kmemleak=on"
+boot_guest "$log" "$limit" "${boot_args}kmemleak=on"
 
 rc=0
 VKT_KUNIT_DIR="$tree/tools/testing/kunit" \

@@ -21,7 +21,11 @@ from .reports import find_reports, last_words, lockdep_switched_off
 # What printk puts before a line: its time, "[    1.234567]", and with
 # CONFIG_PRINTK_CALLER its caller, "[   T72]" (a task) or "[     C1]" (a CPU).
 PREFIX = re.compile(r'^(\[\s*\d+\.\d+\](\[\s*[TC]\d+\])?|\[\s*[TC]\d+\])\s?')
-FAILED = re.compile(r'(EXPECTATION|ASSERTION) FAILED')
+# A failed check's first line: KUnit's own expectations and assertions,
+# and a failure the kernel hands the running case through KUnit's hook
+# (kunit_fail_current_test(): "# case: file.c:line: message", as UBSAN's
+# reports do).
+FAILED = re.compile(r'(EXPECTATION|ASSERTION) FAILED|^# \S+: \S+\.[ch]:\d+: ')
 SAID_SKIP = re.compile(r'^# \S+: SKIP (.*)$')
 TOTALS = re.compile(r'^# \S+: pass:\d+ fail:\d+')
 
