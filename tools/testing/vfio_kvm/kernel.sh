@@ -688,10 +688,10 @@ vkt_initramfs() {	# build, init, out.cpio.gz, [module.ko...]
 # the console: 20 s after "Kernel panic" QEMU is stopped, status 125.
 # Past its time limit it is stopped too, status 124, and so is one that
 # has not started a suite ("# Subtest: ") within $stall s, if given: the
-# "KTAP version" of KUnit's empty run at boot does not count.  Sets
-# qemu_rc.
+# "KTAP version" of KUnit's empty run at boot does not count.  Returns
+# QEMU's exit status, or 124 or 125.
 vkt_boot_modules() {	# build, log, time limit (s), kernel command line, initrd, [stall]
-	local build=$1 log=$2 limit=$3 append=$4 initrd=$5 stall=${6:-0} qemu panicked='' t=0 why=''
+	local build=$1 log=$2 limit=$3 append=$4 initrd=$5 stall=${6:-0} qemu panicked='' t=0 why='' rc
 	# the guest's ttyS1, a port the kernel does not print to: the init's
 	# own lines (module-check.init), in ${log%.log}-init.log
 	rm -f "${log%.log}-init.log"
@@ -721,13 +721,14 @@ vkt_boot_modules() {	# build, log, time limit (s), kernel command line, initrd, 
 	if kill -0 $qemu 2>/dev/null; then
 		kill $qemu
 		wait $qemu || true
-		qemu_rc=124
-		[ -z "$panicked" ] || qemu_rc=125
+		rc=124
+		[ -z "$panicked" ] || rc=125
 		say "QEMU stopped: ${why:-the guest did not end within $limit s}"
 	else
-		wait $qemu && qemu_rc=0 || qemu_rc=$?
+		wait $qemu && rc=0 || rc=$?
 	fi
 	# a guest whose init sent nothing there leaves no file
 	[ -s "${log%.log}-init.log" ] || rm -f "${log%.log}-init.log"
-	say "guest log: $log (QEMU exit status $qemu_rc)"
+	say "guest log: $log (QEMU exit status $rc)"
+	return $rc
 }

@@ -49,16 +49,10 @@ row() {
 	table+=("$(printf '%-32s %-6s %-9s %5ss  %s' "$@")")
 }
 
-# the "N passed, N failed" that ends $1, as m and x, added to the totals
-count() {
-	local counts
-	counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' <<< "$1" | tail -1)
-	m=${counts%% passed*}
-	x=${counts#*passed, }
-	x=${x%% failed*}
-	[ -n "$m" ] || { m=0; x=1; }
-	met=$((met + m))
-	missed=$((missed + x))
+# The "N passed, N failed" that ends $1, printed as "N N" ("0 1" when
+# there is none).
+counts() {
+	sed -nE 's/^([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' <<< "$1" | tail -1 | grep . || echo 0 1
 }
 
 # The project's shell scripts are checked first (shellcheck, installed with
@@ -97,19 +91,22 @@ echo "=== the judge's own tests (tools/testing/vfio_kvm/judge-tests)"
 t1=$(date +%s)
 result=$(VKT_KUNIT_DIR="$tree/tools/testing/kunit" python3 "$here/vkt_results_test.py" 2>&1)
 echo "$result"
-count "$result"
+read -r m x < <(counts "$result")
+met=$((met + m)) missed=$((missed + x))
 row "judge-tests" "-" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $(($(date +%s) - t1)) "$m fixtures judged as they must be, $x not"
 echo "=== the series report's kunit.py verdict (tools/testing/vfio_kvm/series)"
 result=$(python3 "$here/series/kunit_verdict_test.py" 2>&1)
 echo "$result"
-count "$result"
+read -r m x < <(counts "$result")
+met=$((met + m)) missed=$((missed + x))
 row "series-verdict-tests" "-" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" 0 "$m fixtures judged as they must be, $x not"
 echo "=== the project's Kconfig in each kernel's scripts/kconfig (kconfig-check.sh)"
 t1=$(date +%s)
 # every kernel's, whatever KVERS the caller set
 result=$(KVERS='' "$here/kconfig-check.sh" 2>&1) || true
 echo "$result"
-count "$result"
+read -r m x < <(counts "$result")
+met=$((met + m)) missed=$((missed + x))
 row "kconfig-check" "-" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $(($(date +%s) - t1)) "$m Kconfig checks passed, $x not"
 
 while read -r name kernel lockdep set check boots patches killers pattern; do
@@ -168,7 +165,8 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 			 "$record" "$([ -n "$kp" ] && echo "$name" || echo "$kernel")" "$lockdep")
 		echo "--- $name: every case against expected.txt"
 		echo "$result"
-		count "$result"
+		read -r m x < <(counts "$result")
+		met=$((met + m)) missed=$((missed + x))
 		# a mutant's baseline: the first line of its kernel (and
 		# variant) and patches
 		if [ "$lockdep" = y ] && [ -z "${baseline[$kcol:$patches]:-}" ]; then
@@ -185,7 +183,8 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 		done < <(awk '($2 == "fail" && $3 == "fail") || $4 == "MISS:" || $4 == "NOTE:"' <<< "$result")
 		;;
 	modules)
-		count "$(cat "$out/$name.txt")"
+		read -r m x < <(counts "$(cat "$out/$name.txt")")
+		met=$((met + m)) missed=$((missed + x))
 		# a mutant's baseline: this line, if every module check passed
 		[ "$x" != 0 ] || [ -n "${baseline[$kcol:$patches]:-}" ] ||
 			baseline[$kcol:$patches]=$name

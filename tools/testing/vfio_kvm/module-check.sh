@@ -140,12 +140,14 @@ vkt_initramfs "$build" "$build/module-check.init" "$build/initramfs.cpio.gz"
 # kernel stuck in early boot) is stopped and booted once more, as run.sh
 # does, its log kept beside; a second hang is the boot's outcome.
 STALL=${STALL:-$stall}
-qemu_rc=	# each boot's QEMU exit status, from vkt_boot_modules
-boot_guest() {	# log, time limit (s), kernel command line
-	vkt_boot_modules "$build" "$1" "$2" "$3" "$build/initramfs.cpio.gz" "$STALL"
-	if vkt_hung_boot "$1" "$qemu_rc" '# Subtest: '; then
-		vkt_boot_modules "$build" "$1" "$2" "$3" "$build/initramfs.cpio.gz" "$STALL"
+boot_modules_guest() {	# log, time limit (s), kernel command line: QEMU's status
+	local rc=0
+	vkt_boot_modules "$build" "$1" "$2" "$3" "$build/initramfs.cpio.gz" "$STALL" || rc=$?
+	if vkt_hung_boot "$1" "$rc" '# Subtest: '; then
+		rc=0
+		vkt_boot_modules "$build" "$1" "$2" "$3" "$build/initramfs.cpio.gz" "$STALL" || rc=$?
 	fi
+	return $rc
 }
 
 # First, on its own boot, what unloading the vendor module while VFIO
@@ -153,12 +155,14 @@ boot_guest() {	# log, time limit (s), kernel command line
 # ends the boot there)
 say "booting the guest: kvm_amd unloaded while VFIO holds a VM"
 demo_log="$out/demo.log"
-boot_guest "$demo_log" "$demo_limit" "${boot_args}oops=panic vkt.demo=vendor-unload kunit.filter_glob=vfio_kvm_internals.vfio_kvm_internals_pins_vendor_module"
-demo_rc=$qemu_rc
+demo_rc=0
+boot_modules_guest "$demo_log" "$demo_limit" "${boot_args}oops=panic vkt.demo=vendor-unload kunit.filter_glob=vfio_kvm_internals.vfio_kvm_internals_pins_vendor_module" ||
+	demo_rc=$?
 
 say "booting the guest: load, $REPEAT unload/reload cycles, leak checks"
 log="$out/guest.log"
-boot_guest "$log" "$limit" "${boot_args}kmemleak=on"
+qemu_rc=0
+boot_modules_guest "$log" "$limit" "${boot_args}kmemleak=on" || qemu_rc=$?
 
 rc=0
 VKT_KUNIT_DIR="$tree/tools/testing/kunit" \
