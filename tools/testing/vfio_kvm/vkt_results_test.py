@@ -72,8 +72,8 @@ def main():
 			print('ok   %s' % name)
 	# every patch that expected.txt names as a known bug's fix is there
 	expected = os.path.join(here, 'expected.txt')
-	gone = sorted({r[6] for r in vkt_results.load_expected(expected)
-		       if r[6] and not os.path.isfile(os.path.join(here, r[6]))})
+	gone = sorted({r.fix for r in vkt_results.load_expected(expected)
+		       if r.fix and not os.path.isfile(os.path.join(here, r.fix))})
 	if gone:
 		failed += 1
 		print('FAIL expected.txt: fix: names no such patch: %s' % ', '.join(gone))
