@@ -9,11 +9,14 @@
 #	REGEX			a line the judge must print
 #	!REGEX			a line it must not print
 #
-# And every patch expected.txt names (fix:) must exist.
+# A fixture stands alone: it reads no file outside its own directory (so
+# that editing one fixture changes no other's verdict).  And every patch
+# expected.txt names (fix:) must exist.
 # Prints a line per fixture and ends with "N passed, N failed".  Needs
 # kunit.py's parser: VKT_KUNIT_DIR=<kernel tree>/tools/testing/kunit.
 
 import contextlib
+import glob
 import io
 import os
 import re
@@ -23,6 +26,22 @@ import sys
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 import vkt_results  # noqa: E402
+
+
+def outside(path, args):
+	"""The files a fixture's args or its records (*.boots) name that are
+	not in its own directory."""
+	named = [a for a in args if os.path.exists(os.path.join(path, a))]
+	for boots in glob.glob(os.path.join(path, '*.boots')):
+		for line in open(boots):
+			f = line.rstrip('\n').split('\t')
+			if f[0] == 'cases' and len(f) > 1:
+				named.append(f[1])
+			elif f[0] in ('boot', 'hung') and len(f) > 2:
+				named.append(f[2])
+	home = os.path.realpath(path) + os.sep
+	return sorted({n for n in named
+		       if not os.path.realpath(os.path.join(path, n)).startswith(home)})
 
 
 def run_fixture(path):
@@ -42,7 +61,7 @@ def run_fixture(path):
 		os.chdir(cwd)
 	text = out.getvalue()
 	lines = text.splitlines()
-	wrong = []
+	wrong = ['reads %s, outside its directory' % n for n in outside(path, args)]
 	for e in expect:
 		if e.startswith('status '):
 			if str(status) != e.split()[1]:
