@@ -11,9 +11,12 @@
 #
 # A fixture stands alone: it reads no file outside its own directory (so
 # that editing one fixture changes no other's verdict).  And every patch
-# expected.txt names (fix:) must exist.
-# Prints a line per fixture and ends with "N passed, N failed".  Needs
-# kunit.py's parser: VKT_KUNIT_DIR=<kernel tree>/tools/testing/kunit.
+# expected.txt names (fix:) must exist.  Then the unit tests of the
+# judge's parsing and matching (judge/judge_test.py), each counted as
+# one.
+# Prints a line per fixture and unit test and ends with "N passed, N
+# failed" (matrix.sh counts that line).  Needs kunit.py's parser:
+# VKT_KUNIT_DIR=<kernel tree>/tools/testing/kunit.
 
 import contextlib
 import glob
@@ -22,6 +25,8 @@ import os
 import re
 import shlex
 import sys
+import unittest
+from dataclasses import dataclass
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
@@ -74,6 +79,47 @@ def run_fixture(path):
 	return wrong, text
 
 
+@dataclass
+class UnitOutcome:
+	passed: bool
+	name: str	# Class.test_name
+	why: str	# the traceback, or why a test that did not fail did not pass
+
+
+class Outcomes(unittest.TestResult):
+	"""Each unit test's outcome (UnitOutcome)."""
+
+	def __init__(self):
+		super().__init__()
+		self.outcomes = []
+
+	def name(self, test):
+		return test.id().replace('judge.judge_test.', '')
+
+	def addSuccess(self, test):
+		self.outcomes.append(UnitOutcome(True, self.name(test), ''))
+
+	def addFailure(self, test, err):
+		self.outcomes.append(UnitOutcome(False, self.name(test), self._exc_info_to_string(err, test)))
+
+	def addError(self, test, err):
+		self.addFailure(test, err)
+
+	def addSkip(self, test, reason):
+		self.outcomes.append(UnitOutcome(False, self.name(test), 'skipped: ' + reason))
+
+	def addUnexpectedSuccess(self, test):
+		self.outcomes.append(UnitOutcome(False, self.name(test), 'passed, but was expected to fail'))
+
+
+def run_unit_tests():
+	"""judge/judge_test.py's tests, each as a UnitOutcome."""
+	from judge import judge_test
+	result = Outcomes()
+	unittest.defaultTestLoader.loadTestsFromModule(judge_test).run(result)
+	return result.outcomes
+
+
 def main():
 	root = os.path.join(here, 'judge-tests')
 	passed = failed = 0
@@ -99,6 +145,16 @@ def main():
 	else:
 		passed += 1
 		print('ok   expected.txt: every fix: names a patch')
+	for u in run_unit_tests():
+		if u.passed:
+			passed += 1
+			print('ok   unit %s' % u.name)
+		else:
+			failed += 1
+			said = u.why.strip().splitlines()
+			print('FAIL unit %s: %s' % (u.name, next((l for l in said if re.match(
+				r'^[\w.]+(Error|Exception)\b', l)), said[-1])))
+			print('  ' + u.why.replace('\n', '\n  ').rstrip())
 	print('%d passed, %d failed' % (passed, failed))
 	return 1 if failed else 0
 
