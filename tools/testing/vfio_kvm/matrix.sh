@@ -87,13 +87,13 @@ else
 	missed=$((missed + 1))
 	row "shellcheck" "-" "MISSED" $(($(date +%s) - t1)) "${#scripts[@]} scripts: $(tail -1 <<< "$result")"
 fi
-echo "=== the judge's own tests (tools/testing/vfio_kvm/judge-tests)"
+echo "=== the judge's own tests (tools/testing/vfio_kvm/judge-tests and judge/judge_test.py)"
 t1=$(date +%s)
 result=$(VKT_KUNIT_DIR="$tree/tools/testing/kunit" python3 "$here/vkt_results_test.py" 2>&1)
 echo "$result"
 read -r m x < <(counts "$result")
 met=$((met + m)) missed=$((missed + x))
-row "judge-tests" "-" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $(($(date +%s) - t1)) "$m fixtures judged as they must be, $x not"
+row "judge-tests" "-" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $(($(date +%s) - t1)) "$m fixtures and unit tests passed, $x not"
 echo "=== the series report's kunit.py verdict (tools/testing/vfio_kvm/series)"
 result=$(python3 "$here/series/kunit_verdict_test.py" 2>&1)
 echo "$result"

@@ -61,7 +61,9 @@
 # record names.  The judge itself is in judge/, by job: ktap.py (a boot,
 # read with kunit.py's parser), reports.py (kernel reports), record.py (a
 # run record), expect.py (run, check, killed, rejected, history, soak,
-# merge), modules.py (module-check) and coverage.py.
+# merge), modules.py (module-check) and coverage.py; judge_test.py is
+# their unit tests, judge-tests/ recorded runs (vkt_results_test.py runs
+# both).
 
 import argparse
 import os

@@ -9,20 +9,44 @@
 #	REGEX			a line the judge must print
 #	!REGEX			a line it must not print
 #
-# And every patch expected.txt names (fix:) must exist.
-# Prints a line per fixture and ends with "N passed, N failed".  Needs
-# kunit.py's parser: VKT_KUNIT_DIR=<kernel tree>/tools/testing/kunit.
+# A fixture stands alone: it reads no file outside its own directory (so
+# that editing one fixture changes no other's verdict).  And every patch
+# expected.txt names (fix:) must exist.  Then the unit tests of the
+# judge's parsing and matching (judge/judge_test.py), each counted as
+# one.
+# Prints a line per fixture and unit test and ends with "N passed, N
+# failed" (matrix.sh counts that line).  Needs kunit.py's parser:
+# VKT_KUNIT_DIR=<kernel tree>/tools/testing/kunit.
 
 import contextlib
+import glob
 import io
 import os
 import re
 import shlex
 import sys
+import unittest
+from dataclasses import dataclass
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 import vkt_results  # noqa: E402
+
+
+def outside(path, args):
+	"""The files a fixture's args or its records (*.boots) name that are
+	not in its own directory."""
+	named = [a for a in args if os.path.exists(os.path.join(path, a))]
+	for boots in glob.glob(os.path.join(path, '*.boots')):
+		for line in open(boots):
+			f = line.rstrip('\n').split('\t')
+			if f[0] == 'cases' and len(f) > 1:
+				named.append(f[1])
+			elif f[0] in ('boot', 'hung') and len(f) > 2:
+				named.append(f[2])
+	home = os.path.realpath(path) + os.sep
+	return sorted({n for n in named
+		       if not os.path.realpath(os.path.join(path, n)).startswith(home)})
 
 
 def run_fixture(path):
@@ -42,7 +66,7 @@ def run_fixture(path):
 		os.chdir(cwd)
 	text = out.getvalue()
 	lines = text.splitlines()
-	wrong = []
+	wrong = ['reads %s, outside its directory' % n for n in outside(path, args)]
 	for e in expect:
 		if e.startswith('status '):
 			if str(status) != e.split()[1]:
@@ -53,6 +77,47 @@ def run_fixture(path):
 		elif not any(re.search(e, l) for l in lines):
 			wrong.append('did not print /%s/' % e)
 	return wrong, text
+
+
+@dataclass
+class UnitOutcome:
+	passed: bool
+	name: str	# Class.test_name
+	why: str	# the traceback, or why a test that did not fail did not pass
+
+
+class Outcomes(unittest.TestResult):
+	"""Each unit test's outcome (UnitOutcome)."""
+
+	def __init__(self):
+		super().__init__()
+		self.outcomes = []
+
+	def name(self, test):
+		return test.id().replace('judge.judge_test.', '')
+
+	def addSuccess(self, test):
+		self.outcomes.append(UnitOutcome(True, self.name(test), ''))
+
+	def addFailure(self, test, err):
+		self.outcomes.append(UnitOutcome(False, self.name(test), self._exc_info_to_string(err, test)))
+
+	def addError(self, test, err):
+		self.addFailure(test, err)
+
+	def addSkip(self, test, reason):
+		self.outcomes.append(UnitOutcome(False, self.name(test), 'skipped: ' + reason))
+
+	def addUnexpectedSuccess(self, test):
+		self.outcomes.append(UnitOutcome(False, self.name(test), 'passed, but was expected to fail'))
+
+
+def run_unit_tests():
+	"""judge/judge_test.py's tests, each as a UnitOutcome."""
+	from judge import judge_test
+	result = Outcomes()
+	unittest.defaultTestLoader.loadTestsFromModule(judge_test).run(result)
+	return result.outcomes
 
 
 def main():
@@ -72,14 +137,24 @@ def main():
 			print('ok   %s' % name)
 	# every patch that expected.txt names as a known bug's fix is there
 	expected = os.path.join(here, 'expected.txt')
-	gone = sorted({r[6] for r in vkt_results.load_expected(expected)
-		       if r[6] and not os.path.isfile(os.path.join(here, r[6]))})
+	gone = sorted({r.fix for r in vkt_results.load_expected(expected)
+		       if r.fix and not os.path.isfile(os.path.join(here, r.fix))})
 	if gone:
 		failed += 1
 		print('FAIL expected.txt: fix: names no such patch: %s' % ', '.join(gone))
 	else:
 		passed += 1
 		print('ok   expected.txt: every fix: names a patch')
+	for u in run_unit_tests():
+		if u.passed:
+			passed += 1
+			print('ok   unit %s' % u.name)
+		else:
+			failed += 1
+			said = u.why.strip().splitlines()
+			print('FAIL unit %s: %s' % (u.name, next((l for l in said if re.match(
+				r'^[\w.]+(Error|Exception)\b', l)), said[-1])))
+			print('  ' + u.why.replace('\n', '\n  ').rstrip())
 	print('%d passed, %d failed' % (passed, failed))
 	return 1 if failed else 0
 

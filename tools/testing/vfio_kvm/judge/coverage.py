@@ -4,6 +4,7 @@
 
 import os
 import re
+from dataclasses import dataclass
 
 
 CHECK = re.compile(r'\bKUNIT_(EXPECT|ASSERT)_\w+\(|\bKUNIT_FAIL(_AND_ABORT)?\(|\bVKT_(EXPECT_USERS|EXPECT_MOCK_OK|ASSERT_VFIO_HOLDS_REF)\(')
@@ -13,6 +14,14 @@ SETUP = re.compile(r'vkt_vm_attach\(|vkt_vm_detach\(|vkt_vm_add_file\(|'
 		   r'IS_ERR\((thread|opener|second)\)|NOT_ERR_OR_NULL\(test, (thread|opener|second|pdev|file)\)|ASSERT_NOT_NULL\(test, (w|r|iommu_group)\)|'
 		   r'kthread_run|IS_ERR\(file\)\);$')
 FAILED_AT = re.compile(r'(?:EXPECTATION|ASSERTION) FAILED at \S*?([\w.]+\.c):(\d+)')
+
+
+@dataclass(frozen=True)
+class Site:
+	"""A check in the suites' source: its file's name, line and text."""
+	file: str
+	line: int
+	text: str
 
 
 def cmd_coverage(src, logs):
@@ -35,7 +44,7 @@ def cmd_coverage(src, logs):
 			text = line.strip()
 			if CHECK.search(line) and not text.startswith(('#define', '*', '/*')) \
 			   and not text.endswith('\\'):
-				sites.append((name, n, text))
+				sites.append(Site(name, n, text))
 	failed = {}
 	for log in logs:
 		try:
@@ -45,12 +54,12 @@ def cmd_coverage(src, logs):
 		for m in FAILED_AT.finditer(text):
 			key = (m.group(1), int(m.group(2)))
 			failed.setdefault(key, set()).add(os.path.basename(log).rsplit('.', 1)[0])
-	checks = [s for s in sites if not SETUP.search(s[2])]
-	never = [s for s in checks if (s[0], s[1]) not in failed]
-	for name, n, line in sites:
-		who = failed.get((name, n))
-		kind = 'ok' if who else 'setup' if SETUP.search(line) else 'NEVER'
-		print('  %-5s %s:%d %s%s' % (kind, name, n, line[:60],
+	checks = [s for s in sites if not SETUP.search(s.text)]
+	never = [s for s in checks if (s.file, s.line) not in failed]
+	for s in sites:
+		who = failed.get((s.file, s.line))
+		kind = 'ok' if who else 'setup' if SETUP.search(s.text) else 'NEVER'
+		print('  %-5s %s:%d %s%s' % (kind, s.file, s.line, s.text[:60],
 					       ' (' + ', '.join(sorted(who))[:70] + ')' if who else ''))
 	print('%d of %d checks shown failing (%d setup guards not counted); never: %d' %
 	      (len(checks) - len(never), len(checks), len(sites) - len(checks), len(never)))

@@ -6,6 +6,8 @@
 import fnmatch
 import os
 import re
+from dataclasses import dataclass
+from typing import List, Optional
 
 from .record import judge_record, print_problems
 
@@ -25,7 +27,7 @@ def known_failure(rows, run, case, expected):
 	row = expected_row(rows, run.kernel, run.lockdep or '*', case.name)
 	if row is None:
 		return ''
-	want, pattern, why, fix = row[3:7]
+	want, pattern, why, fix = row.outcome, row.pattern, row.why, row.fix
 	where = run.version or run.kernel
 	if want == 'any':
 		return '(may fail on %s: %s) ' % (where, why)
@@ -60,7 +62,20 @@ def cmd_run(record, expected=None):
 	return 0 if run.ok() else 1
 
 
-def load_expected(path):
+@dataclass(frozen=True)
+class ExpectedRow:
+	"""A line of expected.txt: kernel lockdep case outcome [/pattern/]
+	[fix:PATCH] why."""
+	kernel: str			# a glob of the kernel's name
+	lockdep: str			# a glob of y or n
+	case: str			# a glob of the case's name
+	outcome: str			# pass, fail, skip or any
+	pattern: Optional[re.Pattern]	# what the failure or skip must say
+	why: str
+	fix: Optional[str]		# the patch, relative to expected.txt
+
+
+def load_expected(path) -> List[ExpectedRow]:
 	"""expected.txt: kernel lockdep case outcome [/pattern/] [fix:PATCH] why."""
 	rows = []
 	for line in open(path):
@@ -75,23 +90,25 @@ def load_expected(path):
 		m = re.match(r'fix:(\S+)(?:\s+|$)(.*)$', rest)
 		if m:
 			fix, rest = m.group(1), m.group(2)
-		rows.append((f[0], f[1], f[2], f[3], pattern, rest.strip(), fix))
+		rows.append(ExpectedRow(f[0], f[1], f[2], f[3], pattern, rest.strip(), fix))
 	return rows
 
 
-def expected_row(rows, kernel, lockdep, name):
+def expected_row(rows, kernel, lockdep, name) -> Optional[ExpectedRow]:
 	"""The first line of expected.txt for a case, or None."""
 	for row in rows:
-		k, l, glob = row[:3]
-		if fnmatch.fnmatchcase(kernel, k) and fnmatch.fnmatchcase(lockdep, l) and \
-		   fnmatch.fnmatchcase(name, glob):
+		if fnmatch.fnmatchcase(kernel, row.kernel) and \
+		   fnmatch.fnmatchcase(lockdep, row.lockdep) and \
+		   fnmatch.fnmatchcase(name, row.case):
 			return row
 	return None
 
 
-def expected_for(rows, kernel, lockdep, name):
+def expected_for(rows, kernel, lockdep, name) -> ExpectedRow:
+	"""The line of expected.txt for a case; a case no line names must
+	pass."""
 	row = expected_row(rows, kernel, lockdep, name)
-	return row[3:6] if row else ('pass', None, '')
+	return row or ExpectedRow(kernel, lockdep, name, 'pass', None, '', None)
 
 
 def meets(case, outcome, pattern):
@@ -120,7 +137,8 @@ def cmd_check(expected, record, kernel, lockdep):
 	run = judge_record(record, lockdep)
 	met = missed = 0
 	for c in run.all():
-		want, pattern, reason = expected_for(rows, kernel, lockdep, c.name)
+		row = expected_for(rows, kernel, lockdep, c.name)
+		want, pattern, reason = row.outcome, row.pattern, row.why
 		ok, why = meets(c, want, pattern)
 		met += ok
 		missed += not ok
@@ -242,8 +260,9 @@ def cmd_soak(expected, kernel, lockdep, records):
 	unexpected = bad_runs = 0
 	for rec in records:
 		run = judge_record(rec, lockdep)
-		misses = [c for c in run.all()
-			  if not meets(c, *expected_for(rows, kernel, lockdep, c.name)[:2])[0]]
+		expects = [expected_for(rows, kernel, lockdep, c.name) for c in run.all()]
+		misses = [c for c, e in zip(run.all(), expects)
+			  if not meets(c, e.outcome, e.pattern)[0]]
 		misses += run.problems + run.reports
 		unexpected += len(misses)
 		bad_runs += bool(misses)
@@ -256,7 +275,7 @@ def cmd_soak(expected, kernel, lockdep, records):
 			print('  %s: %s' % (rec, p[:160]))
 	print('  %-58s %5s %5s %5s %7s' % ('case', 'pass', 'fail', 'skip', 'missing'))
 	# a case expected.txt calls unpredictable ("any") may vary
-	anyway = {n for n in order if expected_for(rows, kernel, lockdep, n)[0] == 'any'}
+	anyway = {n for n in order if expected_for(rows, kernel, lockdep, n).outcome == 'any'}
 	for name in order:
 		t = table[name]
 		print('  %-58s %5d %5d %5d %7d%s' % (name, t['PASS'], t['FAIL'], t['SKIP'], t['MISSING'],

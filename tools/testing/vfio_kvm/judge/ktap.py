@@ -15,6 +15,8 @@ import io
 import os
 import re
 import sys
+from dataclasses import dataclass
+from typing import Any
 
 from .reports import find_reports, last_words, lockdep_switched_off
 
@@ -66,6 +68,14 @@ def read_lines(path):
 		return []
 
 
+@dataclass(frozen=True)
+class CheckLine:
+	"""A line of a failed check: its indentation relative to the
+	"FAILED" line, and its text."""
+	depth: int
+	text: str
+
+
 class Leaf:
 	"""A case, or a parameter of a case, with its result."""
 
@@ -77,26 +87,26 @@ class Leaf:
 		self.reason = ''	# a skip's reason; the last words of a missing case
 
 	def blocks(self):
-		"""The failed checks, each as its lines: (indentation relative
-		to the "FAILED" line, text).  KUnit prints a check's values
-		deeper than that line, and its message at the left margin."""
+		"""The failed checks, each as its lines (CheckLine).  KUnit
+		prints a check's values deeper than the "FAILED" line, and its
+		message at the left margin."""
 		blocks, cur, indent = [], None, 0
 		for line in self.log:
 			text = line.strip()
 			depth = len(line) - len(line.lstrip())
 			if FAILED.search(text):
-				cur = [(0, re.sub(r'^# \S+: ', '', text))]
+				cur = [CheckLine(0, re.sub(r'^# \S+: ', '', text))]
 				blocks.append(cur)
 				indent = depth
 			elif cur is not None and text.startswith('# '):
 				cur = None
 			elif cur is not None and text:
-				cur.append((depth - indent, text))
+				cur.append(CheckLine(depth - indent, text))
 		return blocks
 
 	def failures(self):
 		"""The failed checks' messages, one string per check."""
-		return ['\n'.join(t for _, t in b) for b in self.blocks()]
+		return ['\n'.join(l.text for l in b) for b in self.blocks()]
 
 	def text(self):
 		"""What a pattern of expected.txt or matrix.txt is matched with."""
@@ -113,8 +123,9 @@ class Leaf:
 		if self.status in ('SKIP', 'MISSING'):
 			return self.reason
 		for block in self.blocks():
-			msg = [t for d, t in block[1:] if d <= 0 and not t.startswith('Expected ')]
-			return msg[0] if msg else block[-1][1]
+			msg = [l.text for l in block[1:]
+			       if l.depth <= 0 and not l.text.startswith('Expected ')]
+			return msg[0] if msg else block[-1].text
 		return self.log[0].strip() if self.log else ''
 
 
@@ -221,6 +232,14 @@ def parse_ktap(lines):
 	return test, errors
 
 
+@dataclass(frozen=True)
+class Crashed:
+	"""A test of kunit.py's tree that crashed or has no name, and the
+	name of its parent ("suite.")."""
+	prefix: str
+	test: Any	# kunit_parser.Test
+
+
 def walk(test, boot, prefix=''):
 	"""Leaves of kunit.py's test tree, and crashed tests (no name)."""
 	S = kunit_parser.TestStatus
@@ -239,12 +258,12 @@ def walk(test, boot, prefix=''):
 			leaves += l
 			crashed += c
 			if sub.status == S.TEST_CRASHED:
-				crashed.append((prefix, sub))
+				crashed.append(Crashed(prefix, sub))
 			continue
 		# a case with a header but neither parameters nor a result
 		# line ran into the end of the output: kunit.py says NO_TESTS
 		if not sub.name or sub.status in (S.TEST_CRASHED, S.NO_TESTS):
-			crashed.append((prefix, sub))
+			crashed.append(Crashed(prefix, sub))
 			continue
 		status = {S.SUCCESS: 'PASS', S.SKIPPED: 'SKIP'}.get(sub.status, 'FAIL')
 		leaf = Leaf(name, status, sub.log, boot)
@@ -322,9 +341,9 @@ def judge_boot(run, lines, glob, cases, boot, rc=0, lockdep=None):
 			m.reason = 'never printed a result; the kernel printed last: ' + words
 			run.missing.append(m)
 	if cases is None and crashed:
-		for prefix, sub in crashed:
-			m = Leaf(prefix + '?', 'MISSING', sub.log, boot)
-			m.reason = 'a case of %s never printed its result: %s' % (prefix.rstrip('.'), words)
+		for c in crashed:
+			m = Leaf(c.prefix + '?', 'MISSING', c.test.log, boot)
+			m.reason = 'a case of %s never printed its result: %s' % (c.prefix.rstrip('.'), words)
 			run.missing.append(m)
 
 	# suites that failed outside their cases: a suite_init that failed,
@@ -361,8 +380,8 @@ def judge_boot(run, lines, glob, cases, boot, rc=0, lockdep=None):
 	# naming it, or be a deliberate one of the self-tests
 	claimed = '\n'.join('\n'.join(l.failures()) for l in leaves if l.status == 'FAIL')
 	crash_logs = set()
-	for _, sub in crashed:
-		crash_logs.update(l.strip() for l in sub.log)
+	for c in crashed:
+		crash_logs.update(l.strip() for l in c.test.log)
 	reports = find_reports(lines, boot)
 	# lockdep that switched itself off without a report checked no lock
 	# order from there on: its cases skip ("debug_locks=0"), which must
@@ -371,10 +390,10 @@ def judge_boot(run, lines, glob, cases, boot, rc=0, lockdep=None):
 	if off:
 		run.problems.append('boot %d%s: lockdep switched itself off %s, with no lockdep report: %s; '
 				    'no lock order was checked after it' %
-				    (boot, ' (' + glob + ')' if glob else '', off[2],
-				     ', '.join('"%s"' % l for l in off[1])))
+				    (boot, ' (' + glob + ')' if glob else '', off.when,
+				     ', '.join('"%s"' % l for l in off.said)))
 	for rep in reports:
-		if rep.exempt() or (off and rep.index == off[0]):
+		if rep.exempt() or (off and rep.index == off.index):
 			continue
 		head = rep.headline[:60]
 		if head in claimed or rep.headline in crash_logs:

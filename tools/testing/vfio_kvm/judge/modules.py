@@ -5,6 +5,7 @@
 # boot that unloads the vendor module while VFIO holds a VM.
 
 import re
+from dataclasses import dataclass
 
 from .expect import expected_for, load_expected, meets, outcome_met
 from .ktap import Run, judge_boot, load_kunit_parser, read_lines
@@ -28,8 +29,17 @@ ALLOCATORS = re.compile(r'^(kmemleak_(?!test)\w+|_{0,2}k[mvz]\w*alloc\w*|kmem_ca
 SUITE_SYMBOLS = re.compile(r'^(vkt_|vfio_kvm_|kunit_thread_|kunit_reports_)')
 
 
+@dataclass(frozen=True)
+class Leak:
+	"""A kmemleak object: its "unreferenced object ..." line and who
+	allocated it (the first frame above the allocator, ? if none)."""
+	object: str
+	origin: str
+
+
 def leak_origins(lines):
-	"""Each kmemleak object, and the first frame above the allocator."""
+	"""Each kmemleak object (a Leak), and the first frame above the
+	allocator."""
 	origins, block = [], []
 	for line in lines + ['unreferenced object (end)']:
 		if line.startswith('unreferenced object'):
@@ -44,7 +54,7 @@ def leak_origins(lines):
 			# (lines before the first object are the kernel's own,
 			# such as "kmemleak: 1 new suspected memory leaks")
 			if block and block[0].startswith('unreferenced object'):
-				origins.append((block[0], frames[0] if frames else '?'))
+				origins.append(Leak(block[0], frames[0] if frames else '?'))
 			block = []
 		block.append(line.strip())
 	return origins
@@ -93,7 +103,8 @@ def module_results(lines, run_no, rows, kernel, lockdep, run):
 			bad.append('load %d: %s: no KTAP in its results' % (run_no, suite))
 			continue
 		for c in sub.leaves:
-			want, pattern, _ = expected_for(rows, kernel, lockdep, c.name)
+			row = expected_for(rows, kernel, lockdep, c.name)
+			want, pattern = row.outcome, row.pattern
 			ok, why = meets(c, want, pattern)
 			if not ok:
 				bad.append('load %d: %s %s, expected %s: %s%s' %
@@ -169,6 +180,15 @@ def init_log(log):
 	return re.sub(r'\.log$', '', log) + '-init.log'
 
 
+@dataclass
+class Check:
+	"""A line of module-check's verdict: "ok NAME DETAIL" or "FAIL NAME
+	DETAIL"."""
+	name: str
+	ok: bool
+	detail: str
+
+
 def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc,
 		demo_log=None, demo_rc=0):
 	load_kunit_parser(None)
@@ -180,18 +200,19 @@ def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc,
 	checks = []
 	if TTYS1 in console:
 		kept = len(lines) - len(console)
-		checks.append(('the init\'s lines on ttyS1 are in %s' % init_log(log).split('/')[-1],
-			       kept > 0, '(%d lines)' % kept))
+		checks.append(Check('the init\'s lines on ttyS1 are in %s' % init_log(log).split('/')[-1],
+				    kept > 0, '(%d lines)' % kept))
 	if demo_log:
 		got, detail = vendor_unload(read_lines(demo_log), demo_rc)
-		want, pattern, _ = expected_for(rows, kernel, lockdep, DEMO)
+		row = expected_for(rows, kernel, lockdep, DEMO)
+		want, pattern = row.outcome, row.pattern
 		ok, why = outcome_met(got.lower(), detail, want, pattern)
-		checks.append(('%s (its own boot): %s, expected %s:' % (DEMO, got.lower(), want),
-			       ok, (why if 'another reason' in why else '') + detail))
+		checks.append(Check('%s (its own boot): %s, expected %s:' % (DEMO, got.lower(), want),
+				    ok, (why if 'another reason' in why else '') + detail))
 	for line in lines:
 		m = re.match(r'^vkt: check (.*): (PASS|FAIL) ?(.*)$', line)
 		if m:
-			checks.append((m.group(1), m.group(2) == 'PASS', m.group(3)))
+			checks.append(Check(m.group(1), m.group(2) == 'PASS', m.group(3)))
 
 	loads = 0
 	misses = []
@@ -206,15 +227,15 @@ def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc,
 			for c in run.leaves:
 				print(('    %-4s %s %s' % (c.status, c.name,
 							c.why()[:120] if c.status != 'PASS' else '')).rstrip())
-	checks.append(('%d loads, every suite\'s results complete and every case as expected.txt says' %
-		       (repeat + 1), loads == repeat + 1 and not misses,
-		       '(%d loads ran, %d case results, %d problems%s)' %
-		       (loads, len(run.leaves), len(misses), '; ' + misses[0] if misses else '')))
+	checks.append(Check('%d loads, every suite\'s results complete and every case as expected.txt says' %
+			    (repeat + 1), loads == repeat + 1 and not misses,
+			    '(%d loads ran, %d case results, %d problems%s)' %
+			    (loads, len(run.leaves), len(misses), '; ' + misses[0] if misses else '')))
 
 	# the sample's leaks were reported and cleared before the first load:
 	# what kmemleak finds at the end leaked while the suite was loaded
 	leaks = section(lines, 'vkt: kmemleak begin', 'vkt: kmemleak end')
-	every = [o + ' from ' + f for o, f in leak_origins(leaks or [])]
+	every = [leak.object + ' from ' + leak.origin for leak in leak_origins(leaks or [])]
 	# the sample's deliberate leaks, allocated before the suite was
 	# loaded, that kmemleak found only late (7.3 reports some of them
 	# only after more scans; Fedora's kernel-debug, KASAN on one TCG
@@ -225,27 +246,27 @@ def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc,
 	if sample is not None:
 		named = sum(1 for l in sample if 'kmemleak_test_init' in l)
 		objects = len(leak_origins(sample))
-		checks.append(('kmemleak reports the leaks of its sample module, loaded before the suite',
-			       objects > 0 or bool(late),
-			       '(%d unreferenced objects, %d backtraces through kmemleak_test_init%s)' %
-			       (objects, named, '; %d of them found only late, at the end' % len(late)
-				if not objects and late else '')))
+		checks.append(Check('kmemleak reports the leaks of its sample module, loaded before the suite',
+				    objects > 0 or bool(late),
+				    '(%d unreferenced objects, %d backtraces through kmemleak_test_init%s)' %
+				    (objects, named, '; %d of them found only late, at the end' % len(late)
+				     if not objects and late else '')))
 	if leaks is not None:
 		ours = [e for e in every if SUITE_SYMBOLS.match(e.rsplit(' from ', 1)[1])]
-		checks.append(('kmemleak: nothing leaked while the suite was loaded and unloaded',
-			       not every,
-			       '(%d unreferenced objects, %d allocated by the suite%s%s)' %
-			       (len(every), len(ours),
-				': ' + (ours or every)[0] if every else '',
-				'; and %d of the sample module\'s, found late' % len(late)
-				if late else '')))
+		checks.append(Check('kmemleak: nothing leaked while the suite was loaded and unloaded',
+				    not every,
+				    '(%d unreferenced objects, %d allocated by the suite%s%s)' %
+				    (len(every), len(ours),
+				     ': ' + (ours or every)[0] if every else '',
+				     '; and %d of the sample module\'s, found late' % len(late)
+				     if late else '')))
 	# every report in the whole log, but the self-tests' deliberate ones
 	reports = [r for r in find_reports(console) if not r.exempt()]
 	heads = list(dict.fromkeys(re.sub(r'\[#\d+\]|[0-9a-f]{8,}', '', r.headline)[:100]
 				   for r in reports))
-	checks.append(('no WARN, BUG, oops, panic or lockdep report in the guest log',
-		       not reports, '; '.join(heads[:3]) +
-		       (' (%d reports)' % len(reports) if reports else '')))
+	checks.append(Check('no WARN, BUG, oops, panic or lockdep report in the guest log',
+			    not reports, '; '.join(heads[:3]) +
+			    (' (%d reports)' % len(reports) if reports else '')))
 	# the report capture's self-tests, loaded last as a module: all pass
 	text = section(lines, 'vkt: self-tests begin', 'vkt: self-tests end')
 	if text is not None:
@@ -260,19 +281,19 @@ def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc,
 			# without lockdep the ABBA has nothing to observe and skips
 			bad += ['%s %s: %s' % (c.name, c.status, c.why()[:80]) for c in sub.leaves
 				if c.status != 'PASS' and not (c.status == 'SKIP' and lockdep == 'n')]
-		checks.append(('the report capture\'s self-tests pass as a module',
-			       cases and not bad,
-			       '(%d of %d passed%s)' % (len(cases) - len(bad), len(cases),
-						    '; ' + bad[0] if bad else '')))
+		checks.append(Check('the report capture\'s self-tests pass as a module',
+				    bool(cases) and not bad,
+				    '(%d of %d passed%s)' % (len(cases) - len(bad), len(cases),
+							 '; ' + bad[0] if bad else '')))
 	ended = 'vkt: done' in lines and qemu_rc == 0
-	checks.append(('the guest ran to its end and QEMU exited cleanly', ended,
-		       '' if ended else '(%s; the kernel printed last: %s)' %
-		       ({124: 'QEMU stopped: the guest did not end within its time',
-			 125: 'QEMU stopped: the guest panicked and did not end'}.get(
-			       qemu_rc, 'QEMU exit status %d' % qemu_rc),
-			last_words(console))))
-	for name, ok, detail in checks:
-		print('  %-4s %s %s' % ('ok' if ok else 'FAIL', name, detail))
-	passed = sum(1 for c in checks if c[1])
+	checks.append(Check('the guest ran to its end and QEMU exited cleanly', ended,
+			    '' if ended else '(%s; the kernel printed last: %s)' %
+			    ({124: 'QEMU stopped: the guest did not end within its time',
+			      125: 'QEMU stopped: the guest panicked and did not end'}.get(
+				    qemu_rc, 'QEMU exit status %d' % qemu_rc),
+			     last_words(console))))
+	for c in checks:
+		print('  %-4s %s %s' % ('ok' if c.ok else 'FAIL', c.name, c.detail))
+	passed = sum(1 for c in checks if c.ok)
 	print('%d passed, %d failed' % (passed, len(checks) - passed))
 	return 0 if passed == len(checks) else 1

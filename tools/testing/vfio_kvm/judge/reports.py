@@ -5,6 +5,8 @@
 # switched itself off without a report.
 
 import re
+from dataclasses import dataclass
+from typing import List
 
 # How the lines a kernel prints when something is wrong begin: lockdep and
 # WARN (WARNING:), BUG: (sleeping in atomic context among them), refcount_t
@@ -88,10 +90,18 @@ def last_words(lines):
 	return ('its last line: ' + rest[-1][:140]) if rest else 'nothing'
 
 
+@dataclass(frozen=True)
+class LockdepOff:
+	"""Where lockdep switched itself off without a report of its own."""
+	index: int		# of its line in the log
+	said: List[str]		# the lines that say so
+	when: str		# "during <the case that was running>", or
+				# "before the first case"
+
+
 def lockdep_switched_off(lines, reports):
 	"""Where lockdep switched itself off without a report of its own,
-	before or during the cases: (index, the lines that say so, the case
-	that was running or "before the first case"), or None.  A line after
+	before or during the cases (a LockdepOff), or None.  A line after
 	a kernel report is that report's doing (a lockdep report turns
 	lockdep off, an oops taints the kernel); one after the last case
 	result switched off nothing that was still to be checked."""
@@ -109,7 +119,7 @@ def lockdep_switched_off(lines, reports):
 		elif i + 1 < len(lines) and lines[i + 1].strip().startswith('turning off'):
 			said.append(lines[i + 1].strip())
 		if not any(re.match(r'^ {4}# Subtest: ', l) for l in lines[:i]):
-			return i, said, 'before the first case'
+			return LockdepOff(i, said, 'before the first case')
 		param = None
 		for j in range(i + 1, len(lines)):
 			m = re.match(r'^( {4}| {8})(not )?ok \d+ (- )?(\S+)', lines[j])
@@ -120,7 +130,7 @@ def lockdep_switched_off(lines, reports):
 				continue
 			suite = [re.match(r'^ {4}# Subtest: (\S+)', l).group(1) for l in lines[:j]
 				 if re.match(r'^ {4}# Subtest: ', l)][-1]
-			return i, said, 'during %s.%s%s' % (suite, m.group(4),
-							  '.' + param if param else '')
+			return LockdepOff(i, said, 'during %s.%s%s' % (suite, m.group(4),
+								     '.' + param if param else ''))
 		return None
 	return None
