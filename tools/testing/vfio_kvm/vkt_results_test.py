@@ -9,7 +9,8 @@
 #	REGEX			a line the judge must print
 #	!REGEX			a line it must not print
 #
-# And every patch expected.txt names (fix:) must exist.
+# And every patch expected.txt names (fix:) must exist, and every [tag]
+# expected.txt and matrix.txt name must start a message of the suites.
 # Prints a line per fixture and ends with "N passed, N failed".  Needs
 # kunit.py's parser: VKT_KUNIT_DIR=<kernel tree>/tools/testing/kunit.
 
@@ -80,8 +81,37 @@ def main():
 	else:
 		passed += 1
 		print('ok   expected.txt: every fix: names a patch')
+	# every [tag] expected.txt or matrix.txt names is a check's, in the suites
+	unknown = tags_unknown()
+	if unknown:
+		failed += 1
+		print('FAIL expected.txt, matrix.txt: no check of the suites has the tag: %s' %
+		      ', '.join(unknown))
+	else:
+		passed += 1
+		print('ok   expected.txt, matrix.txt: every [tag] is a check\'s')
 	print('%d passed, %d failed' % (passed, failed))
 	return 1 if failed else 0
+
+
+def tags_unknown():
+	"""The tags expected.txt and matrix.txt name that no message of the
+	suites' sources starts with."""
+	root = os.path.join(here, '..', '..', '..')
+	sources = ''
+	for d in ('drivers/vfio/tests', 'tools/testing/vfio_kvm/compat/kvm-internals',
+		  'tools/testing/vfio_kvm/compat/report-selftest'):
+		for name in sorted(os.listdir(os.path.join(root, d))):
+			if name.endswith(('.c', '.h')):
+				with open(os.path.join(root, d, name)) as f:
+					sources += f.read()
+	named = set()
+	tag = re.compile(r'(?<!\S)(%s)(?!\S)' % vkt_results.expect.TAG)
+	for name in ('expected.txt', 'matrix.txt'):
+		for line in open(os.path.join(here, name)):
+			if not line.lstrip().startswith('#'):
+				named.update(tag.findall(line))
+	return sorted(t for t in named if '"' + t + ' ' not in sources)
 
 
 if __name__ == '__main__':
