@@ -240,7 +240,7 @@ long vkt_call(struct vkt_ctx *ctx, const char *what, const struct vkt_call *c)
 		/* the thread still uses @call, the case's files and the module */
 		vkt_set_wedged(what);
 		KUNIT_FAIL_AND_ABORT(ctx->test,
-				     "%s did not return within %u s; its thread sleeps in %s",
+				     "[call-timeout] %s did not return within %u s; its thread sleeps in %s",
 				     what, vkt_timeout_s, ctx->where);
 	}
 	ret = call->ret;

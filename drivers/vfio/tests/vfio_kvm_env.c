@@ -699,7 +699,7 @@ static void vkt_env_end(void *data)
 			    env->ctx.where, sizeof(env->ctx.where))) {
 		vkt_set_wedged("a case's teardown blocked");
 		KUNIT_FAIL(test,
-			   "releasing the case's device files, VMs and vfio devices did not end within %u s; its thread sleeps in %s",
+			   "[call-timeout] releasing the case's device files, VMs and vfio devices did not end within %u s; its thread sleeps in %s",
 			   vkt_timeout_s, env->ctx.where);
 		return;
 	}

@@ -3,6 +3,34 @@
  * The environment of the vfio <-> kvm suites: calls into VFIO and KVM with
  * a deadline (vfio_kvm_call.c), and real VMs and mock vfio devices opened
  * through the real ioctls, torn down when the case ends (vfio_kvm_env.c).
+ *
+ * A check's failure message starts with the tag of the rule it enforces,
+ * which expected.txt and matrix.txt match instead of the prose:
+ *   [vm-handed]          open_device gets the VM attached to the device
+ *   [no-stray-vm]        and none when none is attached
+ *   [kvm-stable]         device->kvm is the same at close_device as at open
+ *   [vm-kept]            an open device keeps its VM alive
+ *   [vm-leaked]          a VM nobody holds any longer is destroyed
+ *   [next-vm]            the next first open gets the group's new VM
+ *   [first-open-only]    open_device runs at a device's first open only
+ *   [open-fails]         an open fails when open_device does
+ *   [failed-open-closed] and leaves the device closed
+ *   [second-bind]        a bound device's cdev refuses a second bind
+ *   [bind-beside-group]  no cdev bind while the device's group is open
+ *   [group-beside-cdev]  no group open while the device is bound
+ *   [open-dying-vm]      a device opens with a dying VM attached
+ *   [dying-vm]           but its driver is not handed the dying VM
+ *   [dying-vm-users]     whose users_count VFIO leaves alone
+ *   [attach-no-ref]      attaching a group takes no VM reference
+ *   [vendor-pinned]      a VM VFIO holds pins its vendor module
+ *   [kvm-lock-wait]      &kvm->lock is taken while VFIO holds its locks
+ *   [lock-cycle]         no lock cycle of VFIO's locks and &kvm->lock
+ *   [lockdep-off]        lockdep stays on without a report
+ *   [kernel-report]      the kernel reports nothing (WARN, BUG, lockdep...)
+ *   [report-expected]    a report capture self-test sees its report
+ *   [call-timeout]       a call into VFIO or KVM, or a thread, returns
+ *   [race-open]          a device open of a race case succeeds
+ *   [premise]            the case set up what it observes
  */
 #ifndef _VFIO_KVM_ENV_H
 #define _VFIO_KVM_ENV_H

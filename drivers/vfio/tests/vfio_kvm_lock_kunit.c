@@ -56,7 +56,7 @@ static void vkt_lock_order(struct kunit *test,
 	file = vkt_dev_open(dev);
 	if (b->open_error)
 		KUNIT_EXPECT_TRUE_MSG(test, IS_ERR(file),
-				      "opening the device with a failing open_device succeeded");
+				      "[open-fails] opening the device with a failing open_device succeeded");
 	else
 		KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, file,
 						 "opening the device through its %s",
@@ -66,7 +66,7 @@ static void vkt_lock_order(struct kunit *test,
 	 * kvm->lock.  Without it the case would observe nothing.
 	 */
 	KUNIT_EXPECT_EQ_MSG(test, dev->mock->opens_with_kvm, 1U,
-			    "the %s mock's open_device saw no VM (device->kvm NULL) although one was attached: nothing to observe",
+			    "[vm-handed] the %s mock's open_device saw no VM (device->kvm NULL) although one was attached: nothing to observe",
 			    b->name);
 
 	vkt_vm_release_kvfio(vm);
@@ -75,13 +75,13 @@ static void vkt_lock_order(struct kunit *test,
 	VKT_EXPECT_MOCK_OK(test, dev->mock);
 
 	snprintf(what, sizeof(what),
-		 "the %s mock, opened through the %s path, took &kvm->lock under VFIO's locks and kvm_vfio_release() called vfio_file_set_kvm() under &kvm->lock: expected no cycle with a VFIO lock (&group->group_lock, &dev_set->lock) and &kvm->lock",
+		 "[lock-cycle] the %s mock, opened through the %s path, took &kvm->lock under VFIO's locks and kvm_vfio_release() called vfio_file_set_kvm() under &kvm->lock: expected no cycle with a VFIO lock (&group->group_lock, &dev_set->lock) and &kvm->lock",
 		 b->name, vkt_path_name(path));
 	if (vkt_reports_describe(reports, 0, NULL, 0))
 		VKT_EXPECT_NO_REPORT(test, reports, what);
 	else
 		KUNIT_EXPECT_TRUE_MSG(test, debug_locks,
-				      "lockdep turned itself off (debug_locks=0) with no report in the log: %s",
+				      "[lockdep-off] lockdep turned itself off (debug_locks=0) with no report in the log: %s",
 				      what);
 	/* said once, not again by the case's watch */
 	vkt_reports_forget(reports);
@@ -175,19 +175,19 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 			    env->ctx.where, sizeof(env->ctx.where))) {
 		vkt_set_wedged("kvm_vfio_release() still blocked after the open");
 		KUNIT_FAIL(test,
-			   "kvm_vfio_release() under &kvm->lock did not return within %u s after the device open returned; its thread sleeps in %s",
+			   "[call-timeout] kvm_vfio_release() under &kvm->lock did not return within %u s after the device open returned; its thread sleeps in %s",
 			   vkt_timeout_s, env->ctx.where);
 		return;
 	}
 	overlapped = w->gate.let_go;
 	kfree(w);
 
-	KUNIT_EXPECT_EQ_MSG(test, ret, 0, "the mock never entered open_device");
+	KUNIT_EXPECT_EQ_MSG(test, ret, 0, "[premise] the mock never entered open_device");
 	KUNIT_EXPECT_EQ_MSG(test, dev->mock->opens_with_kvm, 1U,
-			    "the %s mock's open_device saw no VM (device->kvm NULL): it never takes kvm->lock, nothing to observe",
+			    "[vm-handed] the %s mock's open_device saw no VM (device->kvm NULL): it never takes kvm->lock, nothing to observe",
 			    b->name);
 	KUNIT_EXPECT_FALSE_MSG(test, IS_ERR(file),
-			       "opening the device through its %s: %ld (the mock's open_device could not take &kvm->lock)",
+			       "[kvm-lock-wait] opening the device through its %s: %ld (the mock's open_device could not take &kvm->lock)",
 			       vkt_path_name(param->path), PTR_ERR(file));
 	if (!IS_ERR(file)) {
 		/*
@@ -196,7 +196,7 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 		 * open that succeeded without that overlap showed nothing.
 		 */
 		KUNIT_EXPECT_TRUE_MSG(test, overlapped,
-				      "the release never overlapped the open: kvm_vfio_release() had not returned %u ms after the mock entered open_device, yet the open succeeded",
+				      "[premise] the release never overlapped the open: kvm_vfio_release() had not returned %u ms after the mock entered open_device, yet the open succeeded",
 				      VKT_GATE_MS);
 		vkt_dev_close(dev, file);
 	}

@@ -104,7 +104,7 @@ static bool vkt_mock_take_kvm_lock(struct vkt_mock *m, struct kvm *kvm,
 		} else if (time_after(jiffies, deadline)) {
 			if (atomic_inc_return(&m->lock_timeouts) == 1)
 				snprintf(m->lock_timeout, sizeof(m->lock_timeout),
-					 "&kvm->lock not acquired within %u ms while VFIO holds its device locks around %s: another task held it all that time%s",
+					 "[kvm-lock-wait] &kvm->lock not acquired within %u ms while VFIO holds its device locks around %s: another task held it all that time%s",
 					 jiffies_to_msecs(jiffies - start), where,
 					 m->holder_progress ? ", making no progress" : "");
 			break;
@@ -129,10 +129,10 @@ static void vkt_mock_record_open(struct vkt_mock *m, struct kvm *kvm)
 		m->opens_with_kvm++;
 	if (m->expect_vm == VKT_VM_ATTACHED && !kvm)
 		vkt_mock_violation(m,
-				   "open_device: device->kvm is NULL although a VM was attached to the group at open");
+				   "[vm-handed] open_device: device->kvm is NULL although a VM was attached to the group at open");
 	if (m->expect_vm == VKT_VM_NONE && kvm)
 		vkt_mock_violation(m,
-				   "open_device: device->kvm is a VM although none was attached to the group at open");
+				   "[no-stray-vm] open_device: device->kvm is a VM although none was attached to the group at open");
 }
 
 static int vkt_mock_open_device(struct vfio_device *vdev)
@@ -189,7 +189,7 @@ static void vkt_mock_close_device(struct vfio_device *vdev)
 	m->closes++;
 	if (kvm != m->open_kvm)
 		vkt_mock_violation(m,
-				   "close_device: device->kvm changed from %s at open_device to %s",
+				   "[kvm-stable] close_device: device->kvm changed from %s at open_device to %s",
 				   m->open_kvm ? "a VM" : "NULL",
 				   kvm ? (m->open_kvm ? "another VM" : "a VM") : "NULL");
 	kvm = m->use_kvm && kvm == m->open_kvm ? kvm : NULL;

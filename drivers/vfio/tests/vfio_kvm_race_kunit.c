@@ -295,17 +295,17 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 		vkt_set_wedged("a race thread missed its deadline");
 		if (opener_late)
 			KUNIT_FAIL(test,
-				   "the device opener did not finish within %u s (left running; later cases skip); it sleeps in %s",
+				   "[call-timeout] the device opener did not finish within %u s (left running; later cases skip); it sleeps in %s",
 				   vkt_timeout_s, env->ctx.where);
 		if (attacher_late)
 			KUNIT_FAIL(test,
-				   "the kvm-vfio thread did not finish within %u s (left running; later cases skip); it sleeps in %s",
+				   "[call-timeout] the kvm-vfio thread did not finish within %u s (left running; later cases skip); it sleeps in %s",
 				   vkt_timeout_s, r->where);
 		return;
 	}
 
 	KUNIT_EXPECT_EQ_MSG(test, r->open_errors, 0U,
-			    "a device open failed with %d and ended the race",
+			    "[race-open] a device open failed with %d and ended the race",
 			    r->first_open_error);
 	if (!r->open_errors && !r->attach_error)
 		KUNIT_EXPECT_GT_MSG(test, r->opens, 0U,
@@ -314,11 +314,11 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 			    "kvm-vfio create/add failed");
 	/* the premise: the two sides met */
 	KUNIT_EXPECT_GT_MSG(test, r->attached, 0U,
-			    "no kvm-vfio add of the %s succeeded: KVM never attached, nothing raced",
+			    "[premise] no kvm-vfio add of the %s succeeded: KVM never attached, nothing raced",
 			    param->path == VKT_PATH_CDEV ? "device file" : "group");
 	if (!r->open_errors)
 		KUNIT_EXPECT_GT_MSG(test, r->opens_with_kvm, 0U,
-				    "none of %u device opens saw the VM: the opens never overlapped an attach, nothing raced",
+				    "[premise] none of %u device opens saw the VM: the opens never overlapped an attach, nothing raced",
 				    r->opens);
 	/* nothing the race did may keep the VM: its fd is the last holder */
 	vkt_vm_close(vm);
@@ -326,7 +326,7 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 		kunit_info(test, "the VM has no debugfs directory (CONFIG_DEBUG_FS): whether the race leaked a reference is not seen");
 	else
 		KUNIT_EXPECT_EQ_MSG(test, vkt_vm_destroyed(vm), 1,
-				    "kvm_destroy_vm() did not run when the case closed the VM fd after the race: a reference to the VM was leaked");
+				    "[vm-leaked] kvm_destroy_vm() did not run when the case closed the VM fd after the race: a reference to the VM was leaked");
 	VKT_EXPECT_MOCK_OK(test, dev->mock);
 	dev->mock->holder_progress = NULL;
 	kfree(r);

@@ -80,7 +80,7 @@ static struct file *vkt_ref_open_with_vm(struct kunit *test,
 	file = vkt_ref_open(test, dev, NULL, VKT_VM_ATTACHED);
 	vm->kvm = dev->mock->open_kvm;
 	KUNIT_ASSERT_NOT_NULL_MSG(test, vm->kvm,
-				  "device->kvm at the first open with a VM attached: VFIO handed the driver no VM");
+				  "[vm-handed] device->kvm at the first open with a VM attached: VFIO handed the driver no VM");
 	return file;
 }
 
@@ -100,7 +100,7 @@ static bool vkt_ref_vfio_keeps(struct kunit *test, struct vkt_vm *vm,
 	vkt_mock_forget_vm(dev->mock);
 	vm->kvm = NULL;
 	KUNIT_FAIL(test,
-		   "kvm_destroy_vm() ran when the case closed the VM fd and the kvm-vfio device %s: the open device did not keep the VM its driver was handed",
+		   "[vm-kept] kvm_destroy_vm() ran when the case closed the VM fd and the kvm-vfio device %s: the open device did not keep the VM its driver was handed",
 		   state);
 	return false;
 }
@@ -115,7 +115,7 @@ static void vkt_ref_expect_destroyed(struct kunit *test, struct vkt_vm *vm,
 	vkt_vm_release_kvfio(vm);
 	vkt_vm_close(vm);
 	KUNIT_EXPECT_EQ_MSG(test, vkt_vm_destroyed(vm), 1,
-			    "kvm_destroy_vm() did not run %s, with the VM fd, the kvm-vfio device and every device file closed: a reference to the VM was leaked",
+			    "[vm-leaked] kvm_destroy_vm() did not run %s, with the VM fd, the kvm-vfio device and every device file closed: a reference to the VM was leaked",
 			    state);
 	vm->kvm = NULL;
 }
@@ -180,7 +180,7 @@ static void vfio_kvm_ref_open_keeps_vm(struct kunit *test)
 	if (dev->path == VKT_PATH_GROUP) {
 		second = vkt_ref_open(test, dev, NULL, VKT_VM_UNKNOWN);
 		KUNIT_EXPECT_EQ_MSG(test, dev->mock->opens, 1U,
-				    "open_device calls for two opens of the device, the first still open");
+				    "[first-open-only] open_device calls for two opens of the device, the first still open");
 		vkt_dev_close(dev, file);
 		file = second;
 	}
@@ -203,7 +203,7 @@ static void vfio_kvm_ref_open_keeps_vm(struct kunit *test)
 			    vm2 ? VKT_VM_ATTACHED : VKT_VM_NONE);
 	if (vm2)
 		KUNIT_EXPECT_PTR_NE_MSG(test, dev->mock->open_kvm, first,
-					"device->kvm at the next first open, with the group on the second VM: still the first VM");
+					"[next-vm] device->kvm at the next first open, with the group on the second VM: still the first VM");
 	vkt_dev_close(dev, file);
 	VKT_EXPECT_MOCK_OK(test, dev->mock);
 	if (vm2)
@@ -347,13 +347,13 @@ static void vfio_kvm_ref_open_fails(struct kunit *test)
 	for (attempt = 1; attempt <= 2; attempt++) {
 		file = vkt_dev_open(dev);
 		KUNIT_EXPECT_TRUE_MSG(test, IS_ERR(file),
-				      "opening the device through its %s with a failing open_device succeeded, attempt %u",
+				      "[open-fails] opening the device through its %s with a failing open_device succeeded, attempt %u",
 				      vkt_path_name(dev->path), attempt);
 		if (!IS_ERR(file))
 			vkt_dev_close(dev, file);
 	}
 	KUNIT_EXPECT_EQ_MSG(test, dev->mock->opens, 2U,
-			    "open_device calls for two opens that failed in it: a failed first open must leave the device closed");
+			    "[failed-open-closed] open_device calls for two opens that failed in it: a failed first open must leave the device closed");
 	VKT_EXPECT_MOCK_OK(test, dev->mock);
 	vkt_ref_expect_destroyed(test, vm, "after two opens that failed in open_device");
 }
@@ -431,7 +431,7 @@ static void vfio_kvm_ref_cdev_second_bind(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, second), 0);
 	ret = vkt_dev_cdev_bind(dev, second);
 	KUNIT_EXPECT_LT_MSG(test, ret, 0,
-			    "VFIO_DEVICE_BIND_IOMMUFD on a second fd of a bound device succeeded: the device was opened twice through its cdev");
+			    "[second-bind] VFIO_DEVICE_BIND_IOMMUFD on a second fd of a bound device succeeded: the device was opened twice through its cdev");
 	vkt_dev_close(dev, second);
 	snprintf(state, sizeof(state),
 		 "with the first binding open after a second bind (returned %d)",
@@ -464,7 +464,7 @@ static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, file);
 	KUNIT_ASSERT_EQ(test, vkt_vm_add_file(vm, file), 0);
 	KUNIT_EXPECT_LT_MSG(test, vkt_dev_cdev_bind(grouped, file), 0,
-			    "VFIO_DEVICE_BIND_IOMMUFD while the device's group is open succeeded");
+			    "[bind-beside-group] VFIO_DEVICE_BIND_IOMMUFD while the device's group is open succeeded");
 	vkt_dev_close(grouped, file);
 
 	/* @bound is bound through its cdev: its group cannot be opened */
@@ -472,7 +472,7 @@ static void vfio_kvm_ref_group_cdev_exclusive(struct kunit *test)
 	file = vkt_ref_open(test, bound, NULL, VKT_VM_ATTACHED);
 	group = vkt_dev_group_node(bound);
 	KUNIT_EXPECT_TRUE_MSG(test, IS_ERR(group),
-			      "opening the group of a device bound through its cdev succeeded");
+			      "[group-beside-cdev] opening the group of a device bound through its cdev succeeded");
 	if (!IS_ERR(group))
 		vkt_fput(&env->ctx, "the last close of the group", group);
 	vkt_dev_close(bound, file);

@@ -28,7 +28,7 @@ void vkt_reports_feed(struct vkt_reports *reports, const char *text);
 									\
 		for (__i = 0; vkt_reports_describe(reports, __i, __desc,	\
 						   sizeof(__desc)); __i++)	\
-			KUNIT_FAIL(test, "%s: the kernel reported %s",	\
+			KUNIT_FAIL(test, "[kernel-report] %s: the kernel reported %s",	\
 				   what, __desc);			\
 	} while (0)
 

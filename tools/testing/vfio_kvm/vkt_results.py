@@ -33,7 +33,8 @@
 #       ends "N passed, N failed" (a check met, a check missed)
 #   vkt_results.py killed BASE MUTANT KILLERS PATTERN [HISTORY...]
 #       whether the mutant run MUTANT is killed: a case of KILLERS (comma
-#       separated globs) failed with a message matching PATTERN, or another
+#       separated globs) failed with a message matching PATTERN (a check's
+#       [tag], held literally, or a regular expression), or another
 #       case that passed in BASE and never failed in HISTORY did; exit 1
 #       if it survived
 #   vkt_results.py rejected RECORD PATTERN

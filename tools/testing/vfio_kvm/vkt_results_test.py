@@ -11,9 +11,10 @@
 #
 # A fixture stands alone: it reads no file outside its own directory (so
 # that editing one fixture changes no other's verdict).  And every patch
-# expected.txt names (fix:) must exist.  Then the unit tests of the
-# judge's parsing and matching (judge/judge_test.py), each counted as
-# one.
+# expected.txt names (fix:) must exist, and every [tag] expected.txt and
+# matrix.txt name must start a message of the suites.  Then the unit
+# tests of the judge's parsing and matching (judge/judge_test.py), each
+# counted as one.
 # Prints a line per fixture and unit test and ends with "N passed, N
 # failed" (matrix.sh counts that line).  Needs kunit.py's parser:
 # VKT_KUNIT_DIR=<kernel tree>/tools/testing/kunit.
@@ -145,6 +146,15 @@ def main():
 	else:
 		passed += 1
 		print('ok   expected.txt: every fix: names a patch')
+	# every [tag] expected.txt or matrix.txt names is a check's, in the suites
+	unknown = tags_unknown()
+	if unknown:
+		failed += 1
+		print('FAIL expected.txt, matrix.txt: no check of the suites has the tag: %s' %
+		      ', '.join(unknown))
+	else:
+		passed += 1
+		print('ok   expected.txt, matrix.txt: every [tag] is a check\'s')
 	for u in run_unit_tests():
 		if u.passed:
 			passed += 1
@@ -157,6 +167,26 @@ def main():
 			print('  ' + u.why.replace('\n', '\n  ').rstrip())
 	print('%d passed, %d failed' % (passed, failed))
 	return 1 if failed else 0
+
+
+def tags_unknown():
+	"""The tags expected.txt and matrix.txt name that no message of the
+	suites' sources starts with."""
+	root = os.path.join(here, '..', '..', '..')
+	sources = ''
+	for d in ('drivers/vfio/tests', 'tools/testing/vfio_kvm/compat/kvm-internals',
+		  'tools/testing/vfio_kvm/compat/report-selftest'):
+		for name in sorted(os.listdir(os.path.join(root, d))):
+			if name.endswith(('.c', '.h')):
+				with open(os.path.join(root, d, name)) as f:
+					sources += f.read()
+	named = set()
+	tag = re.compile(r'(?<!\S)(%s)(?!\S)' % vkt_results.expect.TAG)
+	for name in ('expected.txt', 'matrix.txt'):
+		for line in open(os.path.join(here, name)):
+			if not line.lstrip().startswith('#'):
+				named.update(tag.findall(line))
+	return sorted(t for t in named if '"' + t + ' ' not in sources)
 
 
 if __name__ == '__main__':

@@ -62,6 +62,20 @@ def cmd_run(record, expected=None):
 	return 0 if run.ok() else 1
 
 
+TAG = r'\[[a-z0-9]+(?:-[a-z0-9]+)*\]'
+
+
+def matcher(pattern):
+	"""What a reason of expected.txt or a killer's pattern of matrix.txt
+	is matched with: "[tag]", a check's tag, literally; "/re/" or a bare
+	re, a regular expression.  Its search() gives a match or None."""
+	if re.fullmatch(TAG, pattern):
+		return re.compile(re.escape(pattern))
+	if len(pattern) > 1 and pattern.startswith('/') and pattern.endswith('/'):
+		pattern = pattern[1:-1]
+	return re.compile(pattern)
+
+
 @dataclass(frozen=True)
 class ExpectedRow:
 	"""A line of expected.txt: kernel lockdep case outcome [/pattern/]
@@ -76,7 +90,7 @@ class ExpectedRow:
 
 
 def load_expected(path) -> List[ExpectedRow]:
-	"""expected.txt: kernel lockdep case outcome [/pattern/] [fix:PATCH] why."""
+	"""expected.txt: kernel lockdep case outcome [/pattern/|[tag]] [fix:PATCH] why."""
 	rows = []
 	for line in open(path):
 		if line.lstrip().startswith('#') or not line.strip():
@@ -84,9 +98,9 @@ def load_expected(path) -> List[ExpectedRow]:
 		f = line.split(None, 4)
 		rest = f[4] if len(f) > 4 else ''
 		pattern = fix = None
-		m = re.match(r'/(.*?)/(?:\s+|$)(.*)$', rest)
+		m = re.match(r'(/.*?/|%s)(?:\s+|$)(.*)$' % TAG, rest)
 		if m:
-			pattern, rest = re.compile(m.group(1)), m.group(2)
+			pattern, rest = matcher(m.group(1)), m.group(2)
 		m = re.match(r'fix:(\S+)(?:\s+|$)(.*)$', rest)
 		if m:
 			fix, rest = m.group(1), m.group(2)
@@ -188,7 +202,7 @@ def excerpt(text, m, width=160):
 
 def cmd_killed(base, mutant, killers, pattern, history):
 	globs = [g for g in killers.split(',') if g and g != '-']
-	pat = re.compile(pattern) if pattern else None
+	pat = matcher(pattern) if pattern else None
 	base_run = judge_record(base)
 	passed = {c.name for c in base_run.leaves if c.status == 'PASS'}
 	flaky = read_history(history)
@@ -216,7 +230,7 @@ def cmd_killed(base, mutant, killers, pattern, history):
 	elif not run.seen_ktap:
 		print('survived: no KTAP output (%s)' % '; '.join(run.problems)[:160])
 	else:
-		print('survived: no case of %s failed%s' % (killers, ' matching /%s/' % pattern if pattern else ''))
+		print('survived: no case of %s failed%s' % (killers, ' matching %s' % pattern if pattern else ''))
 	return 1
 
 

@@ -44,19 +44,19 @@ static void vfio_kvm_fake_vm_dying(struct kunit *test)
 		KUNIT_ASSERT_FALSE(test, IS_ERR(file));
 		vkt_fake_vm_add_file(vm, file);
 		KUNIT_EXPECT_EQ_MSG(test, vkt_dev_cdev_bind(dev, file), 0,
-				    "binding the device's cdev");
+				    "[open-dying-vm] binding the device's cdev");
 	}
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file),
-			       "opening the device through its %s: %ld",
+			       "[open-dying-vm] opening the device through its %s: %ld",
 			       vkt_path_name(path), PTR_ERR(file));
 	if (dev->mock->open_kvm) {
 		/* never let a put reach kvm_destroy_vm() on the fake */
 		refcount_set(&vm->kvm->users_count, VKT_DYING_PIN);
 		KUNIT_FAIL(test,
-			   "device->kvm is a VM whose users_count was 0 at open: VFIO handed a dying VM to the driver");
+			   "[dying-vm] device->kvm is a VM whose users_count was 0 at open: VFIO handed a dying VM to the driver");
 	} else {
 		KUNIT_EXPECT_EQ_MSG(test, vkt_kvm_users(vm->kvm), 0U,
-				    "kvm->users_count of a dying VM after the open");
+				    "[dying-vm-users] kvm->users_count of a dying VM after the open");
 	}
 	vkt_dev_close(dev, file);
 	VKT_EXPECT_MOCK_OK(test, dev->mock);

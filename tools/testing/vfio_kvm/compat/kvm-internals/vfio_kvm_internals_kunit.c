@@ -33,7 +33,7 @@ static void vfio_kvm_internals_attach_takes_no_ref(struct kunit *test)
 	base = vkt_kvm_users(vkt_vm_kvm(vm));
 	KUNIT_ASSERT_EQ(test, vkt_dev_attach(dev, vm), 0);
 	KUNIT_EXPECT_EQ_MSG(test, vkt_kvm_users(vkt_vm_kvm(vm)), base,
-			    "kvm->users_count of a VM once a group was attached to it, no device open: the group holds a reference");
+			    "[attach-no-ref] kvm->users_count of a VM once a group was attached to it, no device open: the group holds a reference");
 }
 
 /*
@@ -117,7 +117,7 @@ static void vfio_kvm_internals_pins_vendor_module(struct kunit *test)
 	if (vkt_vm_destroyed(vm) == 1) {
 		vkt_mock_forget_vm(dev->mock);
 		KUNIT_FAIL(test,
-			   "kvm_destroy_vm() ran while the device was open: the open device did not keep the VM");
+			   "[vm-kept] kvm_destroy_vm() ran while the device was open: the open device did not keep the VM");
 		return;
 	}
 
@@ -126,7 +126,7 @@ static void vfio_kvm_internals_pins_vendor_module(struct kunit *test)
 	if (hold_for_unload && vkt_hold_for_unload(test, vendor)) {
 		/* @vendor is gone: the close shows what that does */
 		KUNIT_FAIL(test,
-			   "%s was unloaded while VFIO alone held a VM (its refcount was %u; release_hold=unloaded): the device's last close now calls kvm_destroy_vm() into the unloaded module",
+			   "[vendor-pinned] %s was unloaded while VFIO alone held a VM (its refcount was %u; release_hold=unloaded): the device's last close now calls kvm_destroy_vm() into the unloaded module",
 			   name, pinned);
 		vkt_dev_close(dev, file);
 		return;
@@ -134,10 +134,10 @@ static void vfio_kvm_internals_pins_vendor_module(struct kunit *test)
 	vkt_dev_close(dev, file);
 	VKT_EXPECT_MOCK_OK(test, dev->mock);
 	KUNIT_EXPECT_EQ_MSG(test, vkt_vm_destroyed(vm), 1,
-			    "kvm_destroy_vm() did not run at the device's last close");
+			    "[vm-leaked] kvm_destroy_vm() did not run at the device's last close");
 	after = vkt_module_refcount(vendor);
 	KUNIT_EXPECT_GT_MSG(test, pinned, after,
-			    "%s refcount %u while VFIO alone held a VM, %u once the device's last close destroyed it: nothing kept the module that kvm_destroy_vm() calls into from being unloaded",
+			    "[vendor-pinned] %s refcount %u while VFIO alone held a VM, %u once the device's last close destroyed it: nothing kept the module that kvm_destroy_vm() calls into from being unloaded",
 			    name, pinned, after);
 }
 

@@ -51,7 +51,7 @@ static void vkt_expect_report(struct kunit *test, struct vkt_reports *reports,
 			return;
 	}
 	KUNIT_FAIL(test,
-		   "expected a report of %s naming %zu more things, but the kernel reported %s",
+		   "[report-expected] expected a report of %s naming %zu more things, but the kernel reported %s",
 		   has[0], nr - 1, i ? "others" : "nothing");
 	for (i = 0; vkt_reports_describe(reports, i, desc, sizeof(desc)); i++)
 		KUNIT_FAIL(test, "the kernel reported %s", desc);
