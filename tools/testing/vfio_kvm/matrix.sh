@@ -217,16 +217,22 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 		fi
 		if [ "$kbase" != minimal ]; then
 			# module-check's first load: a killer failed for the
-			# pattern's reason (its baseline passed every check)
+			# pattern's reason (its baseline passed every check); a
+			# [tag] is matched as it is written
 			killer=$(sed 's/\./\\./g; s/\*/.*/g; s/,/|/g' <<< "$killers")
-			verdict=$(grep -m1 -E "^    FAIL ($killer) .*($pattern)" "$out/$name.txt" ||
-				  echo "no case of $killers failed in the first load for /$pattern/ (baseline $base)")
-			[[ "$verdict" == "    FAIL "* ]]
+			pat=$pattern
+			[[ ! "$pat" =~ ^\[[a-z0-9-]+\]$ ]] || pat="\\${pat%]}\\]"
+			verdict=$(grep -m1 -E "^    FAIL ($killer) .*($pat)" "$out/$name.txt")
+			vrc=$?
+			verdict=${verdict#    FAIL }
+			[ $vrc -eq 0 ] ||
+				verdict="no case of $killers failed in the first load for $pattern (baseline $base)"
 		else
 			verdict=$(python3 "$here/vkt_results.py" killed "$out/$base.boots" "$record" \
 				  "$killers" "$pattern" "$history/$base.txt")
+			vrc=$?
 		fi
-		if [ $? -eq 0 ]; then
+		if [ $vrc -eq 0 ]; then
 			row "$name" "$kernel" "killed" $secs "$verdict"
 			met=$((met + 1))
 		else
