@@ -45,14 +45,33 @@ missed=0
 table=()
 declare -A baseline
 
-row() {
+# The run's totals (met, missed) and its table are the script's state:
+# every check below adds to them through these three.
+row() {	# name, kernel, outcome, seconds, detail
 	table+=("$(printf '%-32s %-6s %-9s %5ss  %s' "$@")")
+}
+
+# One check, met ($1 = 0) or missed, in the totals and the table.
+count_check() {	# 0 or not, name, kernel, outcome, seconds, detail
+	if [ "$1" = 0 ]; then met=$((met + 1)); else missed=$((missed + 1)); fi
+	shift
+	row "$@"
 }
 
 # The "N passed, N failed" that ends $1, printed as "N N" ("0 1" when
 # there is none).
 counts() {
 	sed -nE 's/^([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' <<< "$1" | tail -1 | grep . || echo 0 1
+}
+
+# The checks whose output is $1 ("N passed, N failed" at its end), in the
+# totals, and their row: "N $5, N $6".  Fails if one missed.
+tally() {	# output, name, kernel, seconds, what met, what missed
+	local m x
+	read -r m x < <(counts "$1")
+	met=$((met + m)) missed=$((missed + x))
+	row "$2" "$3" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" "$4" "$m $5, $x $6"
+	[ "$x" = 0 ]
 }
 
 # The project's shell scripts are checked first (shellcheck, installed with
@@ -81,38 +100,34 @@ else
 		result="$(grep -cE '^[^:]+:[0-9]+:[0-9]+: ' <<< "$result") findings"
 fi
 if [ $sc_rc -eq 0 ]; then
-	met=$((met + 1))
-	row "shellcheck" "-" "as-exp" $(($(date +%s) - t1)) "${#scripts[@]} scripts, no finding"
+	count_check 0 "shellcheck" "-" "as-exp" $(($(date +%s) - t1)) "${#scripts[@]} scripts, no finding"
 else
-	missed=$((missed + 1))
-	row "shellcheck" "-" "MISSED" $(($(date +%s) - t1)) "${#scripts[@]} scripts: $(tail -1 <<< "$result")"
+	count_check 1 "shellcheck" "-" "MISSED" $(($(date +%s) - t1)) "${#scripts[@]} scripts: $(tail -1 <<< "$result")"
 fi
 echo "=== the judge's own tests (tools/testing/vfio_kvm/judge-tests and judge/judge_test.py)"
 t1=$(date +%s)
 result=$(VKT_KUNIT_DIR="$tree/tools/testing/kunit" python3 "$here/vkt_results_test.py" 2>&1)
 echo "$result"
-read -r m x < <(counts "$result")
-met=$((met + m)) missed=$((missed + x))
-row "judge-tests" "-" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $(($(date +%s) - t1)) "$m fixtures and unit tests passed, $x not"
+tally "$result" "judge-tests" "-" $(($(date +%s) - t1)) "fixtures and unit tests passed" "not"
 echo "=== the series report's kunit.py verdict (tools/testing/vfio_kvm/series)"
 result=$(python3 "$here/series/kunit_verdict_test.py" 2>&1)
 echo "$result"
-read -r m x < <(counts "$result")
-met=$((met + m)) missed=$((missed + x))
-row "series-verdict-tests" "-" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" 0 "$m fixtures judged as they must be, $x not"
+tally "$result" "series-verdict-tests" "-" 0 "fixtures judged as they must be" "not"
 echo "=== the project's Kconfig in each kernel's scripts/kconfig (kconfig-check.sh)"
 t1=$(date +%s)
 # every kernel's, whatever KVERS the caller set
 result=$(KVERS='' "$here/kconfig-check.sh" 2>&1) || true
 echo "$result"
-read -r m x < <(counts "$result")
-met=$((met + m)) missed=$((missed + x))
-row "kconfig-check" "-" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $(($(date +%s) - t1)) "$m Kconfig checks passed, $x not"
+tally "$result" "kconfig-check" "-" $(($(date +%s) - t1)) "Kconfig checks passed" "not"
 
-while read -r name kernel lockdep set check boots patches killers pattern; do
-	case "$name" in ''|\#*) continue;; esac
+# One line of matrix.txt: its kernel built and booted (run.sh, or
+# module-check.sh for a module check and for a distribution's
+# configuration), then judged as its check says.
+matrix_line() {	# the line's fields: name kernel lockdep set check boots patches killers pattern
+	local name=$1 kernel=$2 lockdep=$3 set=$4 check=$5 boots=$6 patches=$7 killers=$8 pattern=$9
+	local kcol arch kbase kcsan kp p globs record start rc secs result verdict vrc base killer pat case why
 	if [ -n "${MATRIX:-}" ] && ! [[ " $MATRIX " == *" $name "* ]]; then
-		continue
+		return
 	fi
 	# a variant of a kernel, KVER:VARIANT: another architecture than
 	# x86_64 (arm64), Debian's or Fedora's own configuration (debian,
@@ -123,8 +138,8 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 	debian|fedora) kbase=$arch arch=x86_64 ;;
 	kcsan) arch=x86_64 kcsan=y ;;
 	esac
-	[ -z "$MATRIX_KERNELS" ] || [[ " $MATRIX_KERNELS " == *" $kernel "* ]] || continue
-	[[ " $MATRIX_SETS " == *" $set "* ]] || continue
+	[ -z "$MATRIX_KERNELS" ] || [[ " $MATRIX_KERNELS " == *" $kernel "* ]] || return
+	[[ " $MATRIX_SETS " == *" $set "* ]] || return
 	kp=
 	[ "$patches" = - ] || for p in ${patches//,/ }; do kp+="$here/patches/$p "; done
 	[ "$boots" != - ] || boots=
@@ -153,9 +168,8 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 	fi
 	secs=$(($(date +%s) - start))
 	if [ $rc -eq 2 ] && [ "$check" != rejected ] && [ ! -s "$record" ]; then
-		row "$name" "$kernel" "SETUP" $secs "setup or build failed"
-		missed=$((missed + 1))
-		continue
+		count_check 1 "$name" "$kernel" "SETUP" $secs "setup or build failed"
+		return
 	fi
 
 	case "$check" in
@@ -165,16 +179,13 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 			 "$record" "$([ -n "$kp" ] && echo "$name" || echo "$kernel")" "$lockdep")
 		echo "--- $name: every case against expected.txt"
 		echo "$result"
-		read -r m x < <(counts "$result")
-		met=$((met + m)) missed=$((missed + x))
+		tally "$result" "$name" "$kernel" $secs "cases as expected" "not" || true
 		# a mutant's baseline: the first line of its kernel (and
 		# variant) and patches
 		if [ "$lockdep" = y ] && [ -z "${baseline[$kcol:$patches]:-}" ]; then
 			baseline[$kcol:$patches]=$name
 			python3 "$here/vkt_results.py" history "$record" "$history/$name.txt"
 		fi
-		row "$name" "$kernel" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $secs \
-			"$m cases as expected, $x not"
 		# each expected failure under its line, with the reason it met,
 		# each check it missed ("MISS: "), with what happened instead,
 		# and each boot done twice ("NOTE: "), with where it hung
@@ -183,12 +194,11 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 		done < <(awk '($2 == "fail" && $3 == "fail") || $4 == "MISS:" || $4 == "NOTE:"' <<< "$result")
 		;;
 	modules)
-		read -r m x < <(counts "$(cat "$out/$name.txt")")
-		met=$((met + m)) missed=$((missed + x))
 		# a mutant's baseline: this line, if every module check passed
-		[ "$x" != 0 ] || [ -n "${baseline[$kcol:$patches]:-}" ] ||
+		if tally "$(cat "$out/$name.txt")" "$name" "$kernel" $secs "module checks passed" "failed" &&
+		   [ -z "${baseline[$kcol:$patches]:-}" ]; then
 			baseline[$kcol:$patches]=$name
-		row "$name" "$kernel" "$([ "$x" = 0 ] && echo as-exp || echo MISSED)" $secs "$m module checks passed, $x failed"
+		fi
 		;;
 	rejected)
 		# the judge must fail this run, name the cases that never ran
@@ -198,11 +208,9 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 		echo "--- $name: the judge must reject this run"
 		echo "$verdict"
 		if [ $rc -ne 0 ] && [ $vrc -eq 0 ]; then
-			row "$name" "$kernel" "rejected" $secs "$(tail -1 <<< "$verdict")"
-			met=$((met + 1))
+			count_check 0 "$name" "$kernel" "rejected" $secs "$(tail -1 <<< "$verdict")"
 		else
-			row "$name" "$kernel" "ACCEPTED" $secs "run.sh status $rc: $(tail -1 <<< "$verdict")"
-			missed=$((missed + 1))
+			count_check 1 "$name" "$kernel" "ACCEPTED" $secs "run.sh status $rc: $(tail -1 <<< "$verdict")"
 		fi
 		;;
 	killed)
@@ -211,9 +219,8 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 		[ "$base" != "$patches" ] || base=-
 		base=${baseline[$kcol:$base]:-}
 		if [ -z "$base" ]; then
-			row "$name" "$kernel" "NO-BASE" $secs "no expected line of $kernel with the patches before the last, before it"
-			missed=$((missed + 1))
-			continue
+			count_check 1 "$name" "$kernel" "NO-BASE" $secs "no expected line of $kernel with the patches before the last, before it"
+			return
 		fi
 		if [ "$kbase" != minimal ]; then
 			# module-check's first load: a killer failed for the
@@ -233,18 +240,20 @@ while read -r name kernel lockdep set check boots patches killers pattern; do
 			vrc=$?
 		fi
 		if [ $vrc -eq 0 ]; then
-			row "$name" "$kernel" "killed" $secs "$verdict"
-			met=$((met + 1))
+			count_check 0 "$name" "$kernel" "killed" $secs "$verdict"
 		else
-			row "$name" "$kernel" "SURVIVED" $secs "$verdict"
-			missed=$((missed + 1))
+			count_check 1 "$name" "$kernel" "SURVIVED" $secs "$verdict"
 		fi
 		;;
 	*)
-		row "$name" "$kernel" "BAD-LINE" 0 "unknown check '$check' in matrix.txt"
-		missed=$((missed + 1))
+		count_check 1 "$name" "$kernel" "BAD-LINE" 0 "unknown check '$check' in matrix.txt"
 		;;
 	esac
+}
+
+while read -r name kernel lockdep set check boots patches killers pattern; do
+	case "$name" in ''|\#*) continue;; esac
+	matrix_line "$name" "$kernel" "$lockdep" "$set" "$check" "$boots" "$patches" "$killers" "$pattern"
 done < "$here/matrix.txt"
 
 echo
