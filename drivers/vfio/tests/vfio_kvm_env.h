@@ -4,8 +4,8 @@
  * a deadline (vfio_kvm_call.c), and real VMs and mock vfio devices opened
  * through the real ioctls, torn down when the case ends (vfio_kvm_env.c).
  *
- * A check's failure message starts with the tag of the rule it enforces,
- * which expected.txt and matrix.txt match instead of the prose:
+ * A check of one of these rules starts its failure message with the
+ * rule's tag, which names the rule whatever the words after it say:
  *   [vm-handed]          open_device gets the VM attached to the device
  *   [no-stray-vm]        and none when none is attached
  *   [kvm-stable]         device->kvm is the same at close_device as at open
@@ -18,19 +18,14 @@
  *   [second-bind]        a bound device's cdev refuses a second bind
  *   [bind-beside-group]  no cdev bind while the device's group is open
  *   [group-beside-cdev]  no group open while the device is bound
- *   [open-dying-vm]      a device opens with a dying VM attached
- *   [dying-vm]           but its driver is not handed the dying VM
- *   [dying-vm-users]     whose users_count VFIO leaves alone
- *   [attach-no-ref]      attaching a group takes no VM reference
- *   [vendor-pinned]      a VM VFIO holds pins its vendor module
- *   [kvm-lock-wait]      &kvm->lock is taken while VFIO holds its locks
- *   [lock-cycle]         no lock cycle of VFIO's locks and &kvm->lock
- *   [lockdep-off]        lockdep stays on without a report
- *   [kernel-report]      the kernel reports nothing (WARN, BUG, lockdep...)
- *   [report-expected]    a report capture self-test sees its report
- *   [call-timeout]       a call into VFIO or KVM, or a thread, returns
- *   [race-open]          a device open of a race case succeeds
- *   [premise]            the case set up what it observes
+ *   [kvm-lock-wait]      open_device can take &kvm->lock under VFIO's locks
+ * and the suites' own findings:
+ *   [kernel-report]      the kernel reported something while a case ran
+ *                        (vfio_kvm_report.h)
+ *   [lockdep-off]        lockdep turned itself off without a report
+ *   [call-timeout]       a call into VFIO or KVM, or a thread, did not return
+ *   [race-open]          a device open of a race case failed
+ *   [premise]            the case could not set up what it observes
  */
 #ifndef _VFIO_KVM_ENV_H
 #define _VFIO_KVM_ENV_H

@@ -75,7 +75,7 @@ static void vkt_lock_order(struct kunit *test,
 	VKT_EXPECT_MOCK_OK(test, dev->mock);
 
 	snprintf(what, sizeof(what),
-		 "[lock-cycle] the %s mock, opened through the %s path, took &kvm->lock under VFIO's locks and kvm_vfio_release() called vfio_file_set_kvm() under &kvm->lock: expected no cycle with a VFIO lock (&group->group_lock, &dev_set->lock) and &kvm->lock",
+		 "the %s mock, opened through the %s path, took &kvm->lock under VFIO's locks and kvm_vfio_release() called vfio_file_set_kvm() under &kvm->lock: expected no cycle with a VFIO lock (&group->group_lock, &dev_set->lock) and &kvm->lock",
 		 b->name, vkt_path_name(path));
 	if (vkt_reports_describe(reports, 0, NULL, 0))
 		VKT_EXPECT_NO_REPORT(test, reports, what);
@@ -187,7 +187,7 @@ static void vfio_kvm_lock_interleave(struct kunit *test)
 			    "[vm-handed] the %s mock's open_device saw no VM (device->kvm NULL): it never takes kvm->lock, nothing to observe",
 			    b->name);
 	KUNIT_EXPECT_FALSE_MSG(test, IS_ERR(file),
-			       "[kvm-lock-wait] opening the device through its %s: %ld (the mock's open_device could not take &kvm->lock)",
+			       "[premise] opening the device through its %s: %ld",
 			       vkt_path_name(param->path), PTR_ERR(file));
 	if (!IS_ERR(file)) {
 		/*

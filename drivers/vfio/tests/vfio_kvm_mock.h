@@ -129,11 +129,11 @@ void vkt_mock_forget_vm(struct vkt_mock *m);
 		struct vkt_mock *__m = (m);				\
 									\
 		KUNIT_EXPECT_EQ_MSG(__test, atomic_read(&__m->violations), 0,	\
-				    "%s mock: driver contract broken: %s",	\
-				    __m->b->name, __m->violation);	\
+				    "%s (the %s mock's first broken contract)", \
+				    __m->violation, __m->b->name);	\
 		KUNIT_EXPECT_EQ_MSG(__test, atomic_read(&__m->lock_timeouts), 0, \
-				    "%s mock: %s", __m->b->name,	\
-				    __m->lock_timeout);			\
+				    "%s (the %s mock)", __m->lock_timeout,	\
+				    __m->b->name);				\
 	} while (0)
 
 #endif /* _VFIO_KVM_MOCK_H */

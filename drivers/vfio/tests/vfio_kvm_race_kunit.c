@@ -309,9 +309,9 @@ static void vfio_kvm_race_open_vs_release(struct kunit *test)
 			    r->first_open_error);
 	if (!r->open_errors && !r->attach_error)
 		KUNIT_EXPECT_GT_MSG(test, r->opens, 0U,
-				    "device opens (the opener could not enter the case's mm)");
+				    "[premise] device opens (the opener could not enter the case's mm)");
 	KUNIT_EXPECT_EQ_MSG(test, r->attach_error, 0,
-			    "kvm-vfio create/add failed");
+			    "[premise] kvm-vfio create/add failed");
 	/* the premise: the two sides met */
 	KUNIT_EXPECT_GT_MSG(test, r->attached, 0U,
 			    "[premise] no kvm-vfio add of the %s succeeded: KVM never attached, nothing raced",

@@ -20,15 +20,20 @@ void vkt_reports_feed(struct vkt_reports *reports, const char *text);
 
 #define VKT_REPORT_DESC_LEN	512
 
-/* Fails the case at the caller's line once per report; @what: the cause. */
+/*
+ * Fails the case at the caller's line once per report, tagged
+ * [kernel-report] (vfio_kvm_env.h): "[kernel-report] @what: the kernel
+ * reported <kind> ("<headline>"), lock classes: ...".
+ */
 #define VKT_EXPECT_NO_REPORT(test, reports, what)			\
 	do {								\
 		char __desc[VKT_REPORT_DESC_LEN];			\
 		unsigned int __i;					\
 									\
-		for (__i = 0; vkt_reports_describe(reports, __i, __desc,	\
-						   sizeof(__desc)); __i++)	\
-			KUNIT_FAIL(test, "[kernel-report] %s: the kernel reported %s",	\
+		for (__i = 0; vkt_reports_describe(reports, __i, __desc, \
+						   sizeof(__desc)); __i++) \
+			KUNIT_FAIL(test,				\
+				   "[kernel-report] %s: the kernel reported %s", \
 				   what, __desc);			\
 	} while (0)
 

@@ -4,6 +4,15 @@
  * proposed upstream do not (vfio_kvm_internals.c), for its own suites
  * (vfio_kvm_fake_vm_kunit.c, vfio_kvm_internals_kunit.c).  They reach the
  * in-tree suites only through their headers.
+ *
+ * Their checks' tags, as the in-tree suites' (vfio_kvm_env.h): the rules
+ * of 6.3 to 7.3 no ioctl shows, and the vendor module's
+ *   [open-dying-vm]      a device opens with a dying VM attached
+ *   [dying-vm]           but its driver is not handed the dying VM
+ *   [dying-vm-users]     whose users_count VFIO leaves alone
+ *   [attach-no-ref]      attaching a group takes no VM reference (before
+ *                        7.4, whose group holds the VM's file)
+ *   [vendor-pinned]      a VM VFIO holds pins its vendor module
  */
 #ifndef _VFIO_KVM_INTERNALS_H
 #define _VFIO_KVM_INTERNALS_H

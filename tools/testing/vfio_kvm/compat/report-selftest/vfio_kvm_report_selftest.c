@@ -10,7 +10,8 @@
  * the runner builds this file into a module of its own
  * (CONFIG_KUNIT_REPORTS_TEST) and runs each suite in a boot of its own.
  * The suite and function names are the ones the judge knows the deliberate
- * reports by.
+ * reports by.  A self-test that did not capture its report says so with
+ * the tag [report-expected] (see vfio_kvm_env.h).
  *
  * The module has its own copy of the capture, under other names: the
  * suites' module may be built in beside it.
