@@ -236,12 +236,14 @@ run_boots() {
 	printf 'kunit\t%s\ncases\t%s\nkernel\t%s\nlockdep\t%s\n' "$tree/tools/testing/kunit" \
 		"$(basename "$prefix").cases" "$expect_as" "$LOCKDEP" > "$rec.boots"
 	vkt_boot_globs "$rec.boots" boot_glob 'K?TAP version [0-9]+'
-	# each boot's JSON, in the order of the boots (a boot may have none)
-	jsons=()
+}
+# Each boot's JSON of the record $1.boots, one a line, in the order of the
+# boots (a boot may have none).
+boot_jsons() {	# record without .boots
 	local i n
-	n=$(grep -c $'^boot\t' "$rec.boots")
+	n=$(grep -c $'^boot\t' "$1.boots" || true)
 	for ((i = 0; i < n; i++)); do
-		jsons+=("$rec.boot$i.json")
+		echo "$1.boot$i.json"
 	done
 }
 
@@ -267,6 +269,7 @@ if [ "$SOAK" -gt 0 ]; then
 	exit
 fi
 run_boots "$prefix"
+mapfile -t jsons < <(boot_jsons "$prefix")
 python3 "$here/vkt_results.py" merge "$RESULTS" "${jsons[@]}"
 echo "results: $RESULTS, guest log: $guest_log"
 # a case that fails as expected.txt expects (a known kernel bug) says so,
