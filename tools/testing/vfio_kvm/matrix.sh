@@ -232,6 +232,7 @@ matrix_line() {	# the line's fields: name kernel lockdep set check boots patches
 			verdict=$(grep -m1 -E "^    FAIL ($killer) .*($pat)" "$out/$name.txt")
 			vrc=$?
 			verdict=${verdict#    FAIL }
+			verdict="killed by ${verdict/ /: }"
 			[ $vrc -eq 0 ] ||
 				verdict="no case of $killers failed in the first load for $pattern (baseline $base)"
 		else
