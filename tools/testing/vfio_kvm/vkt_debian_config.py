@@ -35,18 +35,24 @@ def read_config(path):
 	return opts
 
 
-def main(debian_path, merged_path, final_path, kept, *fragments):
-	debian = read_config(debian_path)
-	merged = read_config(merged_path)
-	final = read_config(final_path)
-	bad = []
-	set_by = {}
+def fragments_hold(fragments, final):
+	"""Which fragment sets each option, {name: file name}, and an error
+	for each option of a fragment that did not hold in @final."""
+	set_by, bad = {}, []
 	for frag in fragments:
 		for name, value in read_config(frag).items():
 			set_by[name] = frag.rsplit('/', 1)[-1]
 			if final.get(name, 'n') != value:
 				bad.append('%s=%s of %s did not hold: %s' %
 					   (name, value, set_by[name], final.get(name, 'n')))
+	return set_by, bad
+
+
+def main(debian_path, merged_path, final_path, kept, *fragments):
+	debian = read_config(debian_path)
+	merged = read_config(merged_path)
+	final = read_config(final_path)
+	set_by, bad = fragments_hold(fragments, final)
 	kept_re = re.compile(kept)
 	same, changed, other, reduced = 0, [], [], []
 	toolchain = 0

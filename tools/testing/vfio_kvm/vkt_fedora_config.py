@@ -31,6 +31,8 @@
 import re
 import sys
 
+from vkt_debian_config import fragments_hold, read_config
+
 # What the suites touch, and the debug options their verdicts rely on or
 # that catch what a broken fix does; and module signing and hardening.
 KEPT = re.compile(r'(VFIO|KVM|IOMMU|AMD_IOMMU|INTEL_IOMMU|IRQ_BYPASS|MODULE_SIG|'
@@ -54,21 +56,6 @@ PREMISES = ('KUNIT=m', 'KUNIT_ALL_TESTS=m', 'KUNIT_DEBUGFS=y',
 SUITES = 'CONFIG_VFIO_KVM_KUNIT_TEST'
 
 
-def read_config(path):
-	"""Options as {name: value}, 'n' for "is not set"."""
-	opts = {}
-	with open(path) as f:
-		for line in f:
-			m = re.match(r'^(CONFIG_\w+)=(.*)$', line)
-			if m:
-				opts[m.group(1)] = m.group(2)
-				continue
-			m = re.match(r'^# (CONFIG_\w+) is not set$', line)
-			if m:
-				opts[m.group(1)] = 'n'
-	return opts
-
-
 def short(name):
 	return name[len('CONFIG_'):]
 
@@ -78,14 +65,7 @@ def main(fedora_path, control_path, merged_path, final_path, *fragments):
 	control = read_config(control_path)
 	merged = read_config(merged_path)
 	final = read_config(final_path)
-	bad = []
-	set_by = {}
-	for frag in fragments:
-		for name, value in read_config(frag).items():
-			set_by[name] = frag.rsplit('/', 1)[-1]
-			if final.get(name, 'n') != value:
-				bad.append('%s=%s of %s did not hold: %s' %
-					   (name, value, set_by[name], final.get(name, 'n')))
+	set_by, bad = fragments_hold(fragments, final)
 
 	# the suites, from Fedora's KUNIT_ALL_TESTS alone
 	named = [p.rsplit('/', 1)[-1] for p, opts in
