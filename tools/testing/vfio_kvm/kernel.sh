@@ -533,6 +533,24 @@ vkt_install_modules() {	# tree, build, cc
 	}
 }
 
+# A distribution's configuration $4 with the fragments $5... merged
+# ($2/.config.merged), reduced to the modules the guest loads (make
+# localmodconfig, $2/.config.reduced) and the fragments merged again, in
+# $2/.config: the base of module-check's BASE_CONFIG=debian and fedora.
+vkt_reduced_config() {	# tree, build, cc, base config, fragment...
+	local tree=$1 build=$2 cc=$3 base=$4 m
+	shift 4
+	for m in $VKT_DEBIAN_MODULES; do echo "$m 0 0"; done > "$build/lsmod"
+	(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$build" "$base" "$@") &&
+	make -C "$tree" O="$build" CC="$cc" olddefconfig &&
+	cp "$build/.config" "$build/.config.merged" &&
+	make -C "$tree" O="$build" CC="$cc" LSMOD="$build/lsmod" localmodconfig &&
+	cp "$build/.config" "$build/.config.reduced" &&
+	(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$build" \
+		"$build/.config.reduced" "$@") &&
+	make -C "$tree" O="$build" CC="$cc" olddefconfig
+}
+
 # The kernel of module-check.sh with BASE_CONFIG=debian, a distribution's
 # debug kernel: Debian's own configuration of KVER (vkt_debian_config)
 # with a debug flavour (configs/debug.config), the suites
@@ -547,22 +565,13 @@ VKT_DEBIAN_MODULES="kvm kvm_amd ccp irqbypass vfio vfio_iommu_type1 kunit
 		    vfio_kvm_kunit kunit_reports_test kmemleak_test"
 VKT_DEBIAN_KEPT='(VFIO|KVM|IOMMU|AMD_IOMMU|INTEL_IOMMU|IRQ_BYPASS|MODULE_SIG|MODULES|STACKPROTECTOR|FORTIFY|HARDENED|INIT_ON_|RANDOMIZE|MITIGATION_|STRICT_|SLAB_FREELIST|SHUFFLE_PAGE|LIST_HARDENED|BUG_ON_DATA_CORRUPTION|SECURITY_LOCKDOWN|LOCK_DOWN|X86_KERNEL_IBT|ZERO_CALL_USED|VMAP_STACK)'
 vkt_distro_kernel() {	# tree, build, kver
-	local tree=$1 build=$2 kver=$3 cc="ccache gcc" debian frags=() f m
+	local tree=$1 build=$2 kver=$3 cc="ccache gcc" debian frags=() f
 	debian=$(vkt_debian_config "$kver") || return
 	for f in debug distro debian-build; do frags+=("$VKT_DIR/configs/$f.config"); done
 	mkdir -p "$build"
-	for m in $VKT_DEBIAN_MODULES; do echo "$m 0 0"; done > "$build/lsmod"
 	{
 		cp "$debian" "$build/.config.debian" &&
-		(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$build" \
-			"$build/.config.debian" "${frags[@]}") &&
-		make -C "$tree" O="$build" CC="$cc" olddefconfig &&
-		cp "$build/.config" "$build/.config.merged" &&
-		make -C "$tree" O="$build" CC="$cc" LSMOD="$build/lsmod" localmodconfig &&
-		cp "$build/.config" "$build/.config.reduced" &&
-		(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$build" \
-			"$build/.config.reduced" "${frags[@]}") &&
-		make -C "$tree" O="$build" CC="$cc" olddefconfig
+		vkt_reduced_config "$tree" "$build" "$cc" "$build/.config.debian" "${frags[@]}"
 	} > "$build/config.log" 2>&1 < /dev/null || {
 		tail -20 "$build/config.log" >&2
 		echo "kernel configuration failed (log: $build/config.log)" >&2
@@ -624,7 +633,7 @@ vkt_fedora_modules() {	# build
 # file alone through olddefconfig (.config.control) shows what this tree
 # makes of it.
 vkt_fedora_kernel() {	# tree, build
-	local tree=$1 build=$2 cc="ccache gcc" frag=$VKT_DIR/configs/fedora-build.config m blob
+	local tree=$1 build=$2 cc="ccache gcc" frag=$VKT_DIR/configs/fedora-build.config blob
 	mkdir -p "$build"
 	sed '1,/^$/d' "$VKT_FEDORA_CONFIG" > "$build/.config.fedora"
 	blob=$({ printf 'blob %s\0' "$(wc -c < "$build/.config.fedora")"
@@ -633,20 +642,11 @@ vkt_fedora_kernel() {	# tree, build
 		echo "${VKT_FEDORA_CONFIG##*/} is not Fedora's file its header names (git blob $blob, not $VKT_FEDORA_BLOB)" >&2
 		return 1
 	}
-	for m in $VKT_DEBIAN_MODULES; do echo "$m 0 0"; done > "$build/lsmod"
 	{
 		cp "$build/.config.fedora" "$build/.config" &&
 		make -C "$tree" O="$build" CC="$cc" olddefconfig &&
 		cp "$build/.config" "$build/.config.control" &&
-		(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$build" \
-			"$build/.config.fedora" "$frag") &&
-		make -C "$tree" O="$build" CC="$cc" olddefconfig &&
-		cp "$build/.config" "$build/.config.merged" &&
-		make -C "$tree" O="$build" CC="$cc" LSMOD="$build/lsmod" localmodconfig &&
-		cp "$build/.config" "$build/.config.reduced" &&
-		(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$build" \
-			"$build/.config.reduced" "$frag") &&
-		make -C "$tree" O="$build" CC="$cc" olddefconfig
+		vkt_reduced_config "$tree" "$build" "$cc" "$build/.config.fedora" "$frag"
 	} > "$build/config.log" 2>&1 < /dev/null || {
 		tail -20 "$build/config.log" >&2
 		echo "kernel configuration failed (log: $build/config.log)" >&2
