@@ -125,7 +125,7 @@ tally "$result" "kconfig-check" "-" $(($(date +%s) - t1)) "Kconfig checks passed
 # configuration), then judged as its check says.
 matrix_line() {	# the line's fields: name kernel lockdep set check boots patches killers pattern
 	local name=$1 kernel=$2 lockdep=$3 set=$4 check=$5 boots=$6 patches=$7 killers=$8 pattern=$9
-	local kcol arch kbase kcsan kp p globs record start rc secs result verdict vrc base killer pat case why
+	local kcol arch kbase kcsan kp p globs record start rc secs result verdict vrc base logs case why
 	if [ -n "${MATRIX:-}" ] && ! [[ " $MATRIX " == *" $name "* ]]; then
 		return
 	fi
@@ -223,18 +223,13 @@ matrix_line() {	# the line's fields: name kernel lockdep set check boots patches
 			return
 		fi
 		if [ "$kbase" != minimal ]; then
-			# module-check's first load: a killer failed for the
-			# pattern's reason (its baseline passed every check); a
-			# [tag] is matched as it is written
-			killer=$(sed 's/\./\\./g; s/\*/.*/g; s/,/|/g' <<< "$killers")
-			pat=$pattern
-			[[ ! "$pat" =~ ^\[[a-z0-9-]+\]$ ]] || pat="\\${pat%]}\\]"
-			verdict=$(grep -m1 -E "^    FAIL ($killer) .*($pat)" "$out/$name.txt")
+			# module-check's first load, in the log of this run
+			# (module-check names its folder): a killer failed for
+			# the pattern's reason (its baseline passed every check)
+			logs=$(sed -n 's/^logs of this run: \(.*\) (guest\.log.*/\1/p' "$out/$name.txt" | tail -1)
+			verdict=$(VKT_KUNIT_DIR="$tree/tools/testing/kunit" python3 "$here/vkt_results.py" \
+				  modules-killed "${logs:-?}/guest.log" "$killers" "$pattern")
 			vrc=$?
-			verdict=${verdict#    FAIL }
-			verdict="killed by ${verdict/ /: }"
-			[ $vrc -eq 0 ] ||
-				verdict="no case of $killers failed in the first load for $pattern (baseline $base)"
 		else
 			verdict=$(python3 "$here/vkt_results.py" killed "$out/$base.boots" "$record" \
 				  "$killers" "$pattern" "$history/$base.txt")

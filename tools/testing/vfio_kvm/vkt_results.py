@@ -51,6 +51,11 @@
 #       124 if it was stopped at its time limit, 125 after a panic), and of
 #       its demonstration boot (module-check.vendor_unload in EXPECTED;
 #       DEMO.log and DEMO_RC both or neither)
+#   vkt_results.py modules-killed GUEST.log KILLERS PATTERN
+#       whether a mutant run by module-check.sh (a distribution's
+#       configuration) is killed: a case of KILLERS failed in the guest's
+#       first load with a message matching PATTERN, as for killed; exit 1
+#       if it survived
 #   vkt_results.py history RECORD FILE
 #       append each case's outcome in RECORD to FILE (for killed)
 #   vkt_results.py merge RESULTS.json PART.json...
@@ -110,6 +115,10 @@ COMMANDS = {
 		    lambda a: modules.cmd_modules(a.expected, a.log, a.repeat, a.kernel,
 						  a.lockdep, a.qemu_rc,
 						  *([a.demo_log, a.demo_rc] if a.demo_log else []))),
+	'modules-killed': ('whether a mutant run by module-check.sh is killed: a case '
+			   'of KILLERS failed in the first load for PATTERN (exit 1 if not)',
+			   [('log', None, str), ('killers', None, str), ('pattern', None, str)],
+			   lambda a: modules.cmd_modules_killed(a.log, a.killers, a.pattern)),
 	'history': ('append each case\'s outcome in RECORD to FILE (for killed)',
 		    [('record', None, str), ('file', None, str)],
 		    lambda a: expect.cmd_history(a.record, a.file)),

@@ -4,10 +4,11 @@
 # modules, kmemleak, the report capture's self-tests, and the demonstration
 # boot that unloads the vendor module while VFIO holds a VM.
 
+import fnmatch
 import re
 from dataclasses import dataclass
 
-from .expect import expected_for, load_expected, meets, outcome_met
+from .expect import excerpt, expected_for, load_expected, matcher, meets, outcome_met
 from .ktap import Run, judge_boot, load_kunit_parser, read_lines
 from .reports import find_reports, last_words
 
@@ -297,3 +298,28 @@ def cmd_modules(expected, log, repeat, kernel, lockdep, qemu_rc,
 	passed = sum(1 for c in checks if c.ok)
 	print('%d passed, %d failed' % (passed, len(checks) - passed))
 	return 0 if passed == len(checks) else 1
+
+
+def cmd_modules_killed(log, killers, pattern):
+	"""Whether a mutant run by module-check.sh (a distribution's
+	configuration) is killed: a case of KILLERS (comma separated globs)
+	failed in the guest's first load, its messages matching PATTERN (as a
+	killed line's: [tag] or a regular expression).  Its other checks do
+	not count: a kernel report turns lockdep off for the loads after."""
+	load_kunit_parser(None)
+	globs = [g for g in killers.split(',') if g]
+	pat = matcher(pattern)
+	run = Run()
+	module_results(init_lines(log, read_lines(log)), 0, [], '-', 'y', run)
+	for c in run.leaves:
+		if c.status == 'FAIL' and any(fnmatch.fnmatchcase(c.name, g) for g in globs):
+			m = pat.search(c.text())
+			if m:
+				print('killed by %s: %s' % (c.name, excerpt(c.text(), m)))
+				return 0
+	if not run.leaves:
+		print('survived: no result of the first load in %s' % log)
+	else:
+		print('survived: no case of %s failed in the first load matching %s' %
+		      (killers, pattern))
+	return 1
